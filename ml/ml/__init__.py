@@ -1,0 +1,1 @@
+"""Recovery prediction and anomaly models (features, train, evaluate, predict)."""

@@ -1,0 +1,1 @@
+"""The wdp command-line interface."""

@@ -1,0 +1,1 @@
+"""The whoop_simulator service."""

@@ -1,0 +1,63 @@
+"""The ``Warehouse`` port: bronze raw tables, load history, quarantine, queries.
+
+Adapters: ``DuckDBWarehouse`` (embedded default) and ``SnowflakeWarehouse``
+(snowflake-connector-python). Loads are exactly-once in effect: a load history keyed by
+blob path + etag/content hash makes a redelivered event or a rerun load zero rows.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class BronzeFile:
+    """One bronze NDJSON(.gz) file, already on local disk, ready to load."""
+
+    blob_path: str
+    local_path: Path
+    resource: str
+    etag: str
+    content_sha256: str | None = None
+    trace_id: str | None = None
+
+
+@dataclass
+class LoadResult:
+    """What one micro-batch did."""
+
+    batch_id: str
+    loaded_files: list[str] = field(default_factory=list)
+    skipped_files: list[str] = field(default_factory=list)
+    quarantined: dict[str, str] = field(default_factory=dict)
+    rows_by_resource: dict[str, int] = field(default_factory=dict)
+    user_ids: set[int] = field(default_factory=set)
+
+
+class Warehouse(abc.ABC):
+    """Loads bronze files and answers queries."""
+
+    @abc.abstractmethod
+    def ensure_schema(self) -> None:
+        """Create raw tables, load history and quarantine tables if absent (idempotent)."""
+
+    @abc.abstractmethod
+    def load_bronze(self, batch_id: str, files: Sequence[BronzeFile]) -> LoadResult:
+        """Load a micro-batch of files in one transaction; skip already-loaded ones."""
+
+    @abc.abstractmethod
+    def query(
+        self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """Run a read query and return rows as dicts."""
+
+    @abc.abstractmethod
+    def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> None:
+        """Run a write statement in its own transaction."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""

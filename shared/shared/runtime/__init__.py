@@ -1,0 +1,6 @@
+"""Service runtime: the bus consumer loop, settlement rules, health and graceful shutdown."""
+
+from shared.runtime.consumer import BatchHandler, Consumer, Delivery, MessageHandler
+from shared.runtime.service import ServiceRunner
+
+__all__ = ["BatchHandler", "Consumer", "Delivery", "MessageHandler", "ServiceRunner"]

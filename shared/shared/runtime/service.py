@@ -1,0 +1,115 @@
+"""Run a bus-driven service: consumers, periodic jobs, heartbeat file, graceful shutdown.
+
+Health: the runner rewrites ``<data_dir>/health/<service>.json`` every few seconds; a
+container probe (``wdp health <service>`` or ``python -m shared.runtime.health``) checks its
+age. SIGTERM/SIGINT stop the loops after the in-flight message settles.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+from shared.runtime.consumer import Consumer
+
+log = logging.getLogger(__name__)
+
+PeriodicJob = tuple[float, Callable[[], Awaitable[None]]]
+
+
+class ServiceRunner:
+    """Owns the event loop's stop signal and the tasks of one service process."""
+
+    def __init__(
+        self,
+        name: str,
+        consumers: Sequence[Consumer],
+        *,
+        health_dir: Path,
+        periodic: Sequence[PeriodicJob] = (),
+        heartbeat_s: float = 2.0,
+    ) -> None:
+        self.name = name
+        self.consumers = list(consumers)
+        self.periodic = list(periodic)
+        self.health_file = health_dir / f"{name}.json"
+        self.heartbeat_s = heartbeat_s
+        self.stop = asyncio.Event()
+
+    def install_signal_handlers(self) -> None:
+        """SIGTERM/SIGINT → stop after the in-flight work settles."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop.set)
+
+    async def run(self) -> None:
+        """Run until stopped; writes the heartbeat and removes it on a clean exit."""
+        self.health_file.parent.mkdir(parents=True, exist_ok=True)
+        tasks = [
+            asyncio.create_task(c.run(self.stop), name=f"consume:{c.topic}") for c in self.consumers
+        ]
+        tasks += [asyncio.create_task(self._every(p, job)) for p, job in self.periodic]
+        tasks.append(asyncio.create_task(self._heartbeat()))
+        log.info("service started", extra={"service": self.name, "pid": os.getpid()})
+        try:
+            await self.stop.wait()
+        finally:
+            self.stop.set()
+            done, pending = await asyncio.wait(tasks, timeout=30)
+            for task in pending:
+                task.cancel()
+            for task in done:
+                if not task.cancelled() and task.exception() is not None:
+                    log.error("task failed", exc_info=task.exception())
+            self.health_file.unlink(missing_ok=True)
+            log.info("service stopped", extra={"service": self.name})
+
+    async def _every(self, period_s: float, job: Callable[[], Awaitable[None]]) -> None:
+        while not self.stop.is_set():
+            try:
+                await job()
+            except Exception:
+                log.exception("periodic job failed", extra={"service": self.name})
+            try:
+                await asyncio.wait_for(self.stop.wait(), timeout=period_s)
+            except TimeoutError:
+                pass
+
+    async def _heartbeat(self) -> None:
+        while not self.stop.is_set():
+            state = {
+                "service": self.name,
+                "pid": os.getpid(),
+                "ts": time.time(),
+                "consumers": {
+                    c.topic.value: {
+                        "processed": c.processed,
+                        "abandoned": c.abandoned,
+                        "dead_lettered": c.dead_lettered,
+                    }
+                    for c in self.consumers
+                },
+            }
+            tmp = self.health_file.with_suffix(".tmp")
+            tmp.write_text(json.dumps(state))
+            tmp.replace(self.health_file)
+            try:
+                await asyncio.wait_for(self.stop.wait(), timeout=self.heartbeat_s)
+            except TimeoutError:
+                pass
+
+
+def is_healthy(health_dir: Path, name: str, max_age_s: float = 15.0) -> bool:
+    """True when the service's heartbeat is fresh (used by probes and ``wdp up``)."""
+    path = health_dir / f"{name}.json"
+    try:
+        state = json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return False
+    return bool(time.time() - float(state["ts"]) <= max_age_s)

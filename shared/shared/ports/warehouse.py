@@ -8,7 +8,8 @@ blob path + etag/content hash makes a redelivered event or a rerun load zero row
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,16 @@ class Warehouse(abc.ABC):
     @abc.abstractmethod
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> None:
         """Run a write statement in its own transaction."""
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the warehouse's cross-process write lock while another writer (dbt) runs.
+
+        DuckDB allows one writing process per file, so every local writer (loader, dbt in the
+        transformer, scorer) takes this lock around a short-lived connection. Snowflake needs
+        no such lock, so the default is a no-op.
+        """
+        yield
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

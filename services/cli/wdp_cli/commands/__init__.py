@@ -1,0 +1,1 @@
+"""Sub-commands of ``wdp``, one module per area."""

@@ -1,0 +1,66 @@
+"""Adapter factories: the only place that turns ``WDP_PROFILE`` into concrete classes.
+
+Each service's ``bootstrap()`` calls these; nothing else branches on local vs Azure. Imports are
+lazy so a local process never imports the Azure or Snowflake SDKs it does not use.
+"""
+
+from __future__ import annotations
+
+from shared.ports import BlobStore, MessageBus, SecretStore, TokenStore, Warehouse
+from shared.settings import PlatformSettings
+
+
+def build_bus(settings: PlatformSettings) -> MessageBus:
+    """LocalBus (SQLite) locally, Service Bus in Azure."""
+    if settings.profile == "azure":
+        from shared.adapters.bus.servicebus import ServiceBusBus
+
+        return ServiceBusBus.from_settings(settings)
+    from shared.adapters.bus.local import LocalBus
+
+    return LocalBus.from_settings(settings)
+
+
+def build_blob_store(settings: PlatformSettings, bus: MessageBus | None = None) -> BlobStore:
+    """Filesystem locally, ADLS Gen2 in Azure; ``bus`` receives BlobCreated when we emit them."""
+    if settings.profile == "azure" or settings.blob_connection_string is not None:
+        from shared.adapters.blob.azure import AzureBlobStore
+
+        return AzureBlobStore.from_settings(settings, bus=bus)
+    from shared.adapters.blob.local import LocalBlobStore
+
+    return LocalBlobStore.from_settings(settings, bus=bus)
+
+
+def build_warehouse(settings: PlatformSettings) -> Warehouse:
+    """DuckDB (embedded default) or Snowflake."""
+    if settings.warehouse == "snowflake":
+        from shared.adapters.warehouse.snowflake import SnowflakeWarehouse
+
+        return SnowflakeWarehouse.from_settings(settings)
+    from shared.adapters.warehouse.duckdb import DuckDBWarehouse
+
+    return DuckDBWarehouse.from_settings(settings)
+
+
+def build_secret_store(settings: PlatformSettings) -> SecretStore:
+    """Environment variables locally, Key Vault in Azure."""
+    if settings.profile == "azure":
+        from shared.adapters.secrets.keyvault import KeyVaultSecretStore
+
+        return KeyVaultSecretStore.from_settings(settings)
+    from shared.adapters.secrets.env import EnvSecretStore
+
+    return EnvSecretStore.from_settings(settings)
+
+
+async def build_token_store(settings: PlatformSettings, secrets: SecretStore) -> TokenStore:
+    """Encrypted token store; the encryption key comes from the SecretStore."""
+    key = await secrets.get(settings.token_encryption_key_name)
+    if settings.profile == "azure":
+        from shared.adapters.tokens.azure_table import AzureTableTokenStore
+
+        return AzureTableTokenStore.from_settings(settings, encryption_key=key)
+    from shared.adapters.tokens.sqlite import SqliteTokenStore
+
+    return SqliteTokenStore.from_settings(settings, encryption_key=key)

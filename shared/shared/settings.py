@@ -79,8 +79,13 @@ class PlatformSettings(BaseSettings):
     whoop_client_secret_name: str = "whoop-client-secret"
 
     # --- telemetry ---------------------------------------------------------------------
-    otel_exporter: Literal["none", "console", "otlp", "azure"] = "none"
+    otel_exporter: Literal["none", "console", "otlp", "azure", "file"] = "none"
     otel_exporter_otlp_endpoint: str | None = None
+    otel_file_path: Path | None = Field(
+        default=None,
+        description="JSON-lines span file for otel_exporter=file (default <data_dir>/spans.jsonl);"
+        " every local process appends to it, so tests can assert one trace across hops.",
+    )
     applicationinsights_connection_string: SecretStr | None = Field(
         default=None, validation_alias="APPLICATIONINSIGHTS_CONNECTION_STRING"
     )
@@ -119,6 +124,11 @@ class PlatformSettings(BaseSettings):
     def token_db_path(self) -> Path:
         """SQLite file of the local TokenStore."""
         return self.data_dir / "tokens.sqlite3"
+
+    @property
+    def otel_spans_file(self) -> Path:
+        """Where ``otel_exporter=file`` appends spans."""
+        return self.otel_file_path or (self.data_dir / "spans.jsonl")
 
     @property
     def state_db_path(self) -> Path:

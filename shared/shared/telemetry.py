@@ -8,22 +8,85 @@ and starts its span as a child. Exporter: none, console, OTLP, or Azure Monitor 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from opentelemetry import context, propagate, trace
 from opentelemetry.sdk.resources import Resource as OtelResource
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import (
     BatchSpanProcessor,
     ConsoleSpanExporter,
     SimpleSpanProcessor,
     SpanExporter,
+    SpanExportResult,
 )
 
 from shared.settings import PlatformSettings
 
 _configured: dict[str, bool] = {}
+
+
+class FileSpanExporter(SpanExporter):
+    """Append finished spans as JSON lines to one file that every local process shares.
+
+    Why: the e2e test and ``wdp demo`` need to see the spans of six processes in one place
+    without a collector. Each span is one ``os.write`` on an ``O_APPEND`` descriptor, which
+    Linux keeps whole for lines this short, so concurrent writers do not interleave.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fd: int | None = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+
+    @staticmethod
+    def to_dict(span: ReadableSpan) -> dict[str, Any]:
+        """The fields tests and the demo summary read (ids as lower-case hex)."""
+        ctx = span.get_span_context()
+        parent = span.parent
+        return {
+            "name": span.name,
+            "service": span.resource.attributes.get("service.name"),
+            "kind": span.kind.name if span.kind is not None else None,
+            "trace_id": format(ctx.trace_id, "032x") if ctx is not None else None,
+            "span_id": format(ctx.span_id, "016x") if ctx is not None else None,
+            "parent_span_id": format(parent.span_id, "016x") if parent is not None else None,
+            "start_ns": span.start_time,
+            "end_ns": span.end_time,
+            "status": span.status.status_code.name,
+            "attributes": dict(span.attributes or {}),
+            "links": [
+                {
+                    "trace_id": format(link.context.trace_id, "032x"),
+                    "span_id": format(link.context.span_id, "016x"),
+                }
+                for link in span.links
+            ],
+        }
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        """Write each span as one line; a closed exporter drops spans (shutdown race)."""
+        if self._fd is None:
+            return SpanExportResult.FAILURE
+        for span in spans:
+            line = json.dumps(self.to_dict(span), default=str) + "\n"
+            os.write(self._fd, line.encode())
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        """Close the file descriptor."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        """Nothing is buffered: every export is written straight through."""
+        del timeout_millis
+        return True
 
 
 def configure_tracing(
@@ -48,6 +111,9 @@ def configure_tracing(
     provider = TracerProvider(resource=OtelResource.create({"service.name": service}))
     if exporter is not None:
         provider.add_span_processor(SimpleSpanProcessor(exporter))
+    elif settings.otel_exporter == "file":
+        # Synchronous on purpose: a span must be on disk before a killed process loses it.
+        provider.add_span_processor(SimpleSpanProcessor(FileSpanExporter(settings.otel_spans_file)))
     elif settings.otel_exporter == "console":
         provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
     elif settings.otel_exporter == "otlp":

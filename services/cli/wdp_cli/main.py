@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from wdp_cli.commands import dlq
+
 app = typer.Typer(
     name="wdp",
     help="WHOOP Data Platform: run the pipeline, the simulator and operations tasks.",
@@ -18,3 +20,4 @@ def main() -> None:
 
 
 # Area sub-commands register below (one line each).
+app.add_typer(dlq.app, name="dlq")

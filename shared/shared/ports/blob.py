@@ -24,6 +24,22 @@ class BlobNotFound(TerminalError):
         super().__init__(f"no blob at {path!r}")
 
 
+class BlobAlreadyExists(TerminalError):
+    """``put(..., overwrite=False)`` found a blob at that path already."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(f"a blob already exists at {path!r}")
+
+
+class InvalidBlobPath(TerminalError):
+    """The path is empty, absolute, or escapes the container (``..``)."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        super().__init__(f"invalid blob path {path!r}: {reason}")
+
+
 @dataclass(frozen=True)
 class BlobInfo:
     """What a write returns and a listing shows."""

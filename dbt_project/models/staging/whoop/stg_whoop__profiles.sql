@@ -1,0 +1,37 @@
+with
+
+source as (
+    select * from {{ source('whoop', 'raw_profile') }}
+),
+
+latest as (
+    -- profiles have no updated_at of their own; the loader stores the fetch time there
+    select *
+    from source
+    where not is_tombstone
+    qualify row_number() over (
+        partition by record_id
+        order by updated_at desc, load_timestamp desc, source_file desc, line_number desc
+    ) = 1
+),
+
+renamed as (
+    select
+        ---------- ids
+        cast(user_id as bigint) as user_id,
+
+        ---------- strings
+        {{ json_get_text('payload', 'email') }} as email,
+        {{ json_get_text('payload', 'first_name') }} as first_name,
+        {{ json_get_text('payload', 'last_name') }} as last_name,
+
+        ---------- timestamps (UTC)
+        updated_at as fetched_at,
+
+        ---------- lineage
+        load_timestamp,
+        source_file
+    from latest
+)
+
+select * from renamed

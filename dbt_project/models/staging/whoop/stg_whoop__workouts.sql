@@ -1,0 +1,83 @@
+with
+
+source as (
+    select * from {{ source('whoop', 'raw_workout') }}
+),
+
+records as (
+    select *
+    from source
+    where not is_tombstone
+    qualify row_number() over (
+        partition by record_id
+        order by updated_at desc, load_timestamp desc, source_file desc, line_number desc
+    ) = 1
+),
+
+tombstones as (
+    select
+        record_id,
+        max(updated_at) as deleted_at
+    from source
+    where is_tombstone
+    group by record_id
+),
+
+live as (
+    -- a record re-created after its delete (updated_at later than deleted_at) wins
+    select records.*
+    from records
+    left join tombstones on records.record_id = tombstones.record_id
+    where tombstones.deleted_at is null or records.updated_at > tombstones.deleted_at
+),
+
+renamed as (
+    select
+        ---------- ids
+        cast(record_id as varchar) as workout_id,
+        cast(user_id as bigint) as user_id,
+        {{ json_get_bigint('payload', 'sport_id') }} as legacy_sport_id,
+
+        ---------- strings
+        {{ json_get_text('payload', 'sport_name') }} as sport_slug,
+        {{ json_get_text('payload', 'score_state') }} as score_state,
+        {{ json_get_text('payload', 'timezone_offset') }} as timezone_offset,
+
+        ---------- numerics (unit in the name)
+        {{ offset_to_minutes(json_get_text('payload', 'timezone_offset')) }}
+            as timezone_offset_minutes,
+        {{ json_get_number('payload', 'score.strain') }} as strain,
+        {{ json_get_number('payload', 'score.average_heart_rate') }}
+            as average_heart_rate_bpm,
+        {{ json_get_number('payload', 'score.max_heart_rate') }} as max_heart_rate_bpm,
+        {{ json_get_number('payload', 'score.kilojoule') }} as energy_kilojoule,
+        {{ json_get_number('payload', 'score.percent_recorded') }} as percent_recorded,
+        {{ json_get_number('payload', 'score.distance_meter') }} as distance_meter,
+        {{ json_get_number('payload', 'score.altitude_gain_meter') }} as altitude_gain_meter,
+        {{ json_get_number('payload', 'score.altitude_change_meter') }}
+            as altitude_change_meter,
+        {{ json_get_number('payload', 'score.zone_durations.zone_zero_milli') }}
+            as zone_zero_ms,
+        {{ json_get_number('payload', 'score.zone_durations.zone_one_milli') }} as zone_one_ms,
+        {{ json_get_number('payload', 'score.zone_durations.zone_two_milli') }} as zone_two_ms,
+        {{ json_get_number('payload', 'score.zone_durations.zone_three_milli') }}
+            as zone_three_ms,
+        {{ json_get_number('payload', 'score.zone_durations.zone_four_milli') }}
+            as zone_four_ms,
+        {{ json_get_number('payload', 'score.zone_durations.zone_five_milli') }}
+            as zone_five_ms,
+
+        ---------- timestamps (UTC)
+        {{ parse_utc_timestamp(json_get_text('payload', 'start')) }} as start_at_utc,
+        {{ parse_utc_timestamp(json_get_text('payload', 'end')) }} as end_at_utc,
+        {{ parse_utc_timestamp(json_get_text('payload', 'created_at')) }} as created_at,
+        updated_at,
+
+        ---------- lineage
+        load_timestamp,
+        source_file,
+        batch_id
+    from live
+)
+
+select * from renamed

@@ -1,0 +1,138 @@
+provider "azurerm" {
+  subscription_id     = var.subscription_id
+  storage_use_azuread = true
+
+  features {
+    key_vault {
+      purge_soft_delete_on_destroy = false
+    }
+  }
+}
+
+locals {
+  environment = "dev"
+  name        = "${var.name_prefix}-${local.environment}"
+  # Globally unique names (storage, vault, namespace) carry the suffix; the rest do not need it.
+  unique_name = "${var.name_prefix}${local.environment}${var.unique_suffix}"
+  tags = merge(var.tags, {
+    env        = local.environment
+    project    = "whoop-data-platform"
+    managed_by = "terraform"
+  })
+}
+
+module "contract" {
+  source = "../../modules/contract"
+}
+
+module "observability" {
+  source = "../../modules/observability"
+
+  name                = "log-${local.name}"
+  location            = var.location
+  resource_group_name = var.resource_group_name
+  retention_in_days   = 30
+  daily_quota_gb      = 2
+  tags                = local.tags
+}
+
+module "service_bus" {
+  source = "../../modules/service_bus"
+
+  name                   = "sb-${local.unique_name}"
+  location               = var.location
+  resource_group_name    = var.resource_group_name
+  topics                 = module.contract.topics
+  session_capable_topics = module.contract.session_capable_topics
+  sessions_enabled       = var.sessions_enabled
+  sku                    = "Standard"
+  lock_duration          = "PT1M"
+  max_delivery_count     = 10
+  tags                   = local.tags
+}
+
+module "storage" {
+  source = "../../modules/storage"
+
+  name                       = "st${local.unique_name}"
+  location                   = var.location
+  resource_group_name        = var.resource_group_name
+  blob_events_topic_id       = module.service_bus.topic_ids[module.contract.blob_events_topic]
+  log_analytics_workspace_id = module.observability.resource_id
+  replication_type           = "LRS"
+  tags                       = local.tags
+}
+
+module "key_vault" {
+  source = "../../modules/key_vault"
+
+  name                = "kv-${local.unique_name}"
+  location            = var.location
+  resource_group_name = var.resource_group_name
+  external_secret_names = concat(
+    ["token-encryption-key", "whoop-client-secret"],
+    [for name, svc in module.contract.services : "snowflake-${name}-private-key" if svc.snowflake],
+  )
+  platform_secrets = {
+    "appinsights-connection-string" = module.observability.app_insights_connection_string
+  }
+  secrets_officer_principal_ids = var.secrets_officer_principal_ids
+  tags                          = local.tags
+}
+
+module "rbac" {
+  source = "../../modules/rbac"
+
+  name_prefix           = "id-${local.name}"
+  location              = var.location
+  resource_group_name   = var.resource_group_name
+  services              = module.contract.services
+  topic_ids             = module.service_bus.topic_ids
+  subscription_ids      = module.service_bus.subscription_ids
+  lake_container_id     = module.storage.lake_container_id
+  token_table_id        = module.storage.token_table_id
+  key_vault_id          = module.key_vault.resource_id
+  container_registry_id = var.container_registry_id
+  tags                  = local.tags
+}
+
+module "container_apps" {
+  source = "../../modules/container_apps"
+
+  name                       = "cae-${local.name}"
+  app_name_prefix            = local.name
+  location                   = var.location
+  resource_group_name        = var.resource_group_name
+  log_analytics_workspace_id = module.observability.resource_id
+  services                   = module.contract.services
+  identities                 = module.rbac.identities
+  scaler_identities          = module.rbac.scaler_identities
+  secret_ids                 = module.key_vault.secret_ids
+  servicebus_namespace_name  = module.service_bus.name
+  container_registry_server  = var.container_registry_server
+  image_repository_prefix    = var.image_repository_prefix
+  image_tag                  = var.image_tag
+  whoop                      = var.whoop
+  snowflake                  = var.snowflake
+  extra_env                  = var.extra_env
+  platform = {
+    environment         = local.environment
+    servicebus_endpoint = module.service_bus.endpoint
+    sessions_enabled    = var.sessions_enabled
+    lock_duration_s     = 60
+    max_delivery_count  = 10
+    blob_account_url    = module.storage.blob_endpoint
+    blob_container      = module.storage.container_name
+    key_vault_url       = module.key_vault.vault_uri
+    log_level           = "DEBUG"
+  }
+  # Dev idles at zero: the receiver cold-starts on the first webhook (WHOOP retries).
+  scaling = {
+    receiver = { min_replicas = 0, max_replicas = 2 }
+  }
+  tags = local.tags
+
+  # Key Vault references and scale rules are resolved when the app is created, so every role
+  # assignment must exist first.
+  depends_on = [module.rbac, module.key_vault]
+}

@@ -1,0 +1,128 @@
+variable "image_repository_prefix" {
+  type        = string
+  description = "Registry and repository prefix of the service images, e.g. myacr.azurecr.io/wdp- (image = <prefix><service>:<tag>)."
+  nullable    = false
+}
+
+variable "image_tag" {
+  type        = string
+  description = "Immutable image tag to deploy (the git commit SHA built by CI)."
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", var.image_tag)) && var.image_tag != "latest"
+    error_message = "image_tag must be a valid Docker tag and not `latest`."
+  }
+}
+
+variable "resource_group_name" {
+  type        = string
+  description = "Existing resource group of this environment (created with the state storage, see docs/infrastructure.md)."
+  nullable    = false
+}
+
+variable "snowflake" {
+  type = object({
+    account   = string
+    database  = optional(string, "WHOOP")
+    schema    = optional(string, "BRONZE")
+    warehouse = string
+    users = map(object({
+      role = string
+      user = string
+    }))
+  })
+  description = "Snowflake account, warehouse and the key-pair user and role of each Snowflake service (loader, transformer, scorer)."
+  nullable    = false
+}
+
+variable "subscription_id" {
+  type        = string
+  description = "Azure subscription ID to deploy into."
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", var.subscription_id))
+    error_message = "subscription_id must be a GUID."
+  }
+}
+
+variable "unique_suffix" {
+  type        = string
+  description = "Short suffix that makes the storage account, Key Vault and Service Bus names globally unique."
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z0-9]{3,6}$", var.unique_suffix))
+    error_message = "unique_suffix must be 3-6 lower-case letters and digits."
+  }
+}
+
+variable "whoop" {
+  type = object({
+    api_base_url   = optional(string, "https://api.prod.whoop.com/developer")
+    client_id      = string
+    oauth_base_url = optional(string, "https://api.prod.whoop.com/oauth/oauth2")
+  })
+  description = "WHOOP developer app client ID and API URLs (the client secret goes to Key Vault, never here)."
+  nullable    = false
+}
+
+variable "container_registry_id" {
+  type        = string
+  description = "ID of the Azure Container Registry holding the images (AcrPull for each service identity); null for public images."
+  default     = null
+}
+
+variable "container_registry_server" {
+  type        = string
+  description = "Login server of that registry, e.g. myacr.azurecr.io; null for public images."
+  default     = null
+}
+
+variable "extra_env" {
+  type        = map(map(string))
+  description = "Extra non-secret environment variables per service (service-specific WDP_<SERVICE>_* settings)."
+  default     = {}
+  nullable    = false
+}
+
+variable "location" {
+  type        = string
+  description = "Azure region of every resource."
+  default     = "westeurope"
+  nullable    = false
+}
+
+variable "name_prefix" {
+  type        = string
+  description = "Short project prefix used in every resource name."
+  default     = "wdp"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9]{1,5}$", var.name_prefix))
+    error_message = "name_prefix must be 2-6 lower-case letters and digits, starting with a letter."
+  }
+}
+
+variable "secrets_officer_principal_ids" {
+  type        = list(string)
+  description = "Object IDs of the people or pipelines allowed to set secret values in Key Vault."
+  default     = []
+  nullable    = false
+}
+
+variable "sessions_enabled" {
+  type        = bool
+  description = "Use Service Bus sessions for per-user ordering on the whoop.* topics (sets WDP_SERVICEBUS_USE_SESSIONS too)."
+  default     = false
+  nullable    = false
+}
+
+variable "tags" {
+  type        = map(string)
+  description = "Extra tags for every resource (env, project and managed_by are always set)."
+  default     = {}
+  nullable    = false
+}

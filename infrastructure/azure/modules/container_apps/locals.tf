@@ -1,0 +1,102 @@
+locals {
+  secrets_mount_path = "/mnt/secrets"
+
+  # Scaling defaults, overridable per service through var.scaling.
+  default_scaling = {
+    min_replicas         = 0
+    max_replicas         = 3
+    messages_per_replica = 20
+    concurrent_requests  = 50
+  }
+  service_scaling = {
+    receiver = { min_replicas = 1, max_replicas = 5 }
+    # WHOOP's rate limit is per client app, not per replica: more replicas only queue on it.
+    extractor = { max_replicas = 2, messages_per_replica = 10 }
+    # The loader micro-batches; a deep backlog is worth a second and third replica.
+    loader = { messages_per_replica = 50 }
+    # dbt builds of one project must not overlap on the warehouse: one replica, which
+    # coalesces a backlog of bronze-loaded events into one build.
+    transformer = { max_replicas = 1, messages_per_replica = 1 }
+    scorer      = { max_replicas = 2, messages_per_replica = 10 }
+  }
+  scaling = {
+    for name in keys(var.services) : name => merge(
+      local.default_scaling,
+      try(local.service_scaling[name], {}),
+      { for k, v in try(var.scaling[name], {}) : k => v if v != null },
+    )
+  }
+
+  # dbt and sklearn need more memory than the I/O-bound services.
+  default_resources = { cpu = 0.5, memory = "1Gi" }
+  service_resources = {
+    transformer = { cpu = 1.0, memory = "2Gi" }
+    scorer      = { cpu = 1.0, memory = "2Gi" }
+  }
+  resources = {
+    for name in keys(var.services) : name => try(local.service_resources[name], local.default_resources)
+  }
+
+  # Settings every service reads (names are shared.settings.PlatformSettings fields, WDP_ prefix).
+  common_env = {
+    WDP_PROFILE                              = "azure"
+    WDP_ENVIRONMENT                          = var.platform.environment
+    WDP_LOG_LEVEL                            = var.platform.log_level
+    WDP_SERVICEBUS_FULLY_QUALIFIED_NAMESPACE = var.platform.servicebus_endpoint
+    WDP_SERVICEBUS_USE_SESSIONS              = tostring(var.platform.sessions_enabled)
+    WDP_BUS_LOCK_DURATION_S                  = tostring(var.platform.lock_duration_s)
+    WDP_BUS_MAX_DELIVERY_COUNT               = tostring(var.platform.max_delivery_count)
+    WDP_BLOB_ACCOUNT_URL                     = var.platform.blob_account_url
+    WDP_BLOB_CONTAINER                       = var.platform.blob_container
+    WDP_BLOB_EMIT_EVENTS                     = "false" # Event Grid publishes BlobCreated in Azure
+    WDP_BLOB_EVENT_SCHEMA                    = "eventgrid"
+    WDP_KEY_VAULT_URL                        = var.platform.key_vault_url
+    WDP_WAREHOUSE                            = "snowflake"
+    WDP_OTEL_EXPORTER                        = "azure"
+  }
+
+  # Services that talk to WHOOP (OAuth, API) and the token store.
+  whoop_env = {
+    WDP_WHOOP_API_BASE_URL        = var.whoop.api_base_url
+    WDP_WHOOP_OAUTH_BASE_URL      = var.whoop.oauth_base_url
+    WDP_WHOOP_CLIENT_ID           = var.whoop.client_id
+    WDP_WHOOP_CLIENT_SECRET_NAME  = "whoop-client-secret"
+    WDP_TOKEN_ENCRYPTION_KEY_NAME = "token-encryption-key"
+  }
+
+  snowflake_env = {
+    WDP_SNOWFLAKE_ACCOUNT          = var.snowflake.account
+    WDP_SNOWFLAKE_WAREHOUSE        = var.snowflake.warehouse
+    WDP_SNOWFLAKE_DATABASE         = var.snowflake.database
+    WDP_SNOWFLAKE_SCHEMA           = var.snowflake.schema
+    WDP_SNOWFLAKE_PRIVATE_KEY_PATH = "${local.secrets_mount_path}/snowflake-private-key"
+  }
+
+  app_env = {
+    for name, svc in var.services : name => merge(
+      local.common_env,
+      { AZURE_CLIENT_ID = var.identities[name].client_id },
+      svc.key_vault ? local.whoop_env : {},
+      svc.snowflake ? merge(local.snowflake_env, {
+        WDP_SNOWFLAKE_USER = var.snowflake.users[name].user
+        WDP_SNOWFLAKE_ROLE = var.snowflake.users[name].role
+      }) : {},
+      lookup(var.extra_env, name, {}),
+    )
+  }
+
+  # Container App secrets: Key Vault references only (name in the app => versionless secret ID).
+  app_secrets = {
+    for name, svc in var.services : name => merge(
+      { "appinsights-connection-string" = var.secret_ids["appinsights-connection-string"] },
+      svc.snowflake ? { "snowflake-private-key" = var.secret_ids["snowflake-${name}-private-key"] } : {},
+    )
+  }
+
+  # Environment variables filled from those secrets (env name => secret name).
+  app_secret_env = {
+    for name, svc in var.services : name => {
+      APPLICATIONINSIGHTS_CONNECTION_STRING = "appinsights-connection-string"
+    }
+  }
+}

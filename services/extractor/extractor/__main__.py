@@ -1,0 +1,5 @@
+"""``python -m extractor``."""
+
+from extractor.entrypoints.consumer import main
+
+main()

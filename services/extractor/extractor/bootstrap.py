@@ -1,0 +1,185 @@
+"""The extractor's composition root: settings → adapters → :class:`Extractor` → runner.
+
+Nothing connects at import; tests call :func:`bootstrap` with fakes or with an httpx client
+bound to the simulator's ASGI app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import httpx
+
+from extractor.handlers import Extractor
+from extractor.settings import ExtractorSettings
+from extractor.state import ExtractorState
+from shared.composition import (
+    build_blob_store,
+    build_bus,
+    build_secret_store,
+    build_token_store,
+)
+from shared.contracts import Topic
+from shared.jobs import JobStore, build_job_store
+from shared.ports import BlobStore, MessageBus, SecretStore, TokenStore
+from shared.runtime import Consumer, ServiceRunner
+from shared.settings import PlatformSettings
+from shared.whoop_auth import TokenProvider, WhoopOAuth
+from shared.whoop_client import RetryPolicy, WhoopClient
+from shared.whoop_ratelimit import RateLimiter, RateLimits, SqliteRateLimiter
+
+SERVICE = "extractor"
+
+
+def build_rate_limiter(platform: PlatformSettings, settings: ExtractorSettings) -> RateLimiter:
+    """App-wide limiter (see :mod:`shared.whoop_ratelimit`)."""
+    return SqliteRateLimiter.from_settings(
+        platform,
+        RateLimits(
+            per_minute=settings.rate_limit_per_minute,
+            per_day=settings.rate_limit_per_day,
+            margin_s=settings.rate_limit_margin_s,
+        ),
+    )
+
+
+@dataclass
+class ExtractorApp:
+    """Everything a running extractor holds; ``close()`` releases it."""
+
+    extractor: Extractor
+    bus: MessageBus
+    blobs: BlobStore
+    tokens: TokenStore
+    secrets: SecretStore
+    jobs: JobStore
+    http: httpx.AsyncClient
+    limiter: RateLimiter
+    platform: PlatformSettings
+    settings: ExtractorSettings
+    _owned: list[Callable[[], object]] = field(default_factory=list)
+
+    def consumers(self) -> list[Consumer]:
+        """One consumer per subscribed topic; long syncs renew their peek-lock."""
+        ex = self.extractor
+        renew = max(1.0, self.platform.bus_lock_duration_s / 3)
+        return [
+            Consumer(
+                self.bus,
+                Topic.WEBHOOK_RECEIVED,
+                SERVICE,
+                handler=ex.handle_webhook,
+                lock_renew_interval_s=renew,
+                max_messages=self.settings.max_messages,
+            ),
+            Consumer(
+                self.bus,
+                Topic.SYNC_REQUESTED,
+                SERVICE,
+                handler=ex.handle_sync,
+                lock_renew_interval_s=renew,
+            ),
+            Consumer(
+                self.bus,
+                Topic.USER_CONNECTED,
+                SERVICE,
+                handler=ex.handle_connected,
+                lock_renew_interval_s=renew,
+            ),
+            Consumer(
+                self.bus,
+                Topic.USER_DISCONNECTED,
+                SERVICE,
+                handler=ex.handle_disconnected,
+                lock_renew_interval_s=renew,
+            ),
+        ]
+
+    def runner(self) -> ServiceRunner:
+        """Consumers plus the periodic reconciliation job."""
+        return ServiceRunner(
+            SERVICE,
+            self.consumers(),
+            health_dir=self.platform.data_dir / "health",
+            periodic=[(self.settings.reconcile_interval_s, self._reconcile)],
+        )
+
+    async def _reconcile(self) -> None:
+        await self.extractor.reconcile_all()
+
+    async def close(self) -> None:
+        """Close what bootstrap created (not what the caller passed in)."""
+        for closer in reversed(self._owned):
+            result = closer()
+            if hasattr(result, "__await__"):
+                await result  # type: ignore[misc]
+
+
+async def bootstrap(
+    settings: ExtractorSettings | None = None,
+    *,
+    platform: PlatformSettings | None = None,
+    bus: MessageBus | None = None,
+    blobs: BlobStore | None = None,
+    tokens: TokenStore | None = None,
+    secrets: SecretStore | None = None,
+    jobs: JobStore | None = None,
+    http: httpx.AsyncClient | None = None,
+    limiter: RateLimiter | None = None,
+    state: ExtractorState | None = None,
+) -> ExtractorApp:
+    """Build the extractor from settings; any port can be overridden (tests, the CLI)."""
+    settings = settings or ExtractorSettings()
+    platform = platform or PlatformSettings()
+    owned: list[Callable[[], object]] = []
+    if bus is None:
+        bus = build_bus(platform)
+        await bus.ensure_topology()
+        owned.append(bus.close)
+    if blobs is None:
+        blobs = build_blob_store(platform, bus=bus)
+        owned.append(blobs.close)
+    if secrets is None:
+        secrets = build_secret_store(platform)
+        owned.append(secrets.close)
+    if tokens is None:
+        tokens = await build_token_store(platform, secrets)
+        owned.append(tokens.close)
+    if jobs is None:
+        jobs = build_job_store(platform)
+        owned.append(jobs.close)
+    if http is None:
+        http = httpx.AsyncClient(timeout=settings.request_timeout_s)
+        owned.append(http.aclose)
+    if limiter is None:
+        limiter = build_rate_limiter(platform, settings)
+        owned.append(limiter.close)
+    client_secret = await secrets.get(platform.whoop_client_secret_name)
+    oauth = WhoopOAuth(
+        http,
+        oauth_base_url=platform.whoop_oauth_base_url,
+        client_id=platform.whoop_client_id,
+        client_secret=client_secret,
+    )
+    provider = TokenProvider(tokens, oauth, refresh_margin=timedelta(minutes=5))
+    client = WhoopClient(
+        http,
+        base_url=platform.whoop_api_base_url,
+        tokens=provider,
+        limiter=limiter,
+        retry=RetryPolicy(settings.max_attempts, settings.backoff_base_s, settings.backoff_cap_s),
+    )
+    extractor = Extractor(
+        client=client,
+        blobs=blobs,
+        state=state or ExtractorState.from_settings(platform),
+        jobs=jobs,
+        tokens=tokens,
+        bus=bus,
+        settings=settings,
+    )
+    return ExtractorApp(
+        extractor, bus, blobs, tokens, secrets, jobs, http, limiter, platform, settings, owned
+    )

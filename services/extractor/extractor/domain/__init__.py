@@ -1,0 +1,1 @@
+"""Pure extraction logic: resource specs, bronze paths and lines, time windows (no I/O)."""

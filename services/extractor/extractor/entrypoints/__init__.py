@@ -1,0 +1,1 @@
+"""Thin entrypoints: the bus consumer process."""

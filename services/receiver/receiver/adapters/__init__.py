@@ -1,0 +1,1 @@
+"""Receiver-local state adapters (webhook dedupe, OAuth state)."""

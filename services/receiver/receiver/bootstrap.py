@@ -1,0 +1,134 @@
+"""The receiver's composition root; FastAPI's lifespan calls :func:`bootstrap`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import httpx
+
+from receiver.adapters.state import ReceiverState, SqliteReceiverState
+from receiver.auth import ApiKeyAuthenticator, Authenticator, EntraTokenVerifier
+from receiver.handlers import ConnectFlow, SyncService, WebhookIntake
+from receiver.settings import ReceiverSettings
+from shared.composition import build_bus, build_secret_store, build_token_store
+from shared.jobs import JobStore, build_job_store
+from shared.ports import MessageBus, SecretStore, TokenStore
+from shared.settings import PlatformSettings
+from shared.whoop_auth import TokenProvider, WhoopOAuth
+from shared.whoop_client import WhoopClient
+from shared.whoop_ratelimit import RateLimiter, SqliteRateLimiter
+
+SERVICE = "receiver"
+
+
+@dataclass
+class ReceiverContainer:
+    """Everything the routes need (kept on ``app.state.container``)."""
+
+    settings: ReceiverSettings
+    platform: PlatformSettings
+    bus: MessageBus
+    tokens: TokenStore
+    jobs: JobStore
+    state: ReceiverState
+    webhooks: WebhookIntake
+    connect: ConnectFlow
+    sync: SyncService
+    auth: Authenticator
+    _owned: list[Callable[[], object]] = field(default_factory=list)
+
+    async def close(self) -> None:
+        """Close what bootstrap created (not what the caller passed in)."""
+        for closer in reversed(self._owned):
+            result = closer()
+            if hasattr(result, "__await__"):
+                await result  # type: ignore[misc]
+
+
+def build_authenticator(settings: ReceiverSettings) -> Authenticator:
+    """API keys always; Entra ID when an audience and a JWKS source are configured."""
+    entra = None
+    if settings.entra_audience and (settings.entra_jwks_url or settings.entra_jwks_json):
+        common = {
+            "audience": settings.entra_audience,
+            "issuer": settings.entra_issuer,
+            "admin_role": settings.entra_admin_role,
+            "user_claim": settings.entra_user_claim,
+        }
+        if settings.entra_jwks_json is not None:
+            entra = EntraTokenVerifier.from_json(
+                settings.entra_jwks_json.get_secret_value(), **common
+            )
+        else:
+            entra = EntraTokenVerifier(jwks_url=settings.entra_jwks_url, **common)  # type: ignore[arg-type]
+    return Authenticator(ApiKeyAuthenticator(settings.api_keys), entra)
+
+
+async def bootstrap(
+    settings: ReceiverSettings | None = None,
+    *,
+    platform: PlatformSettings | None = None,
+    bus: MessageBus | None = None,
+    tokens: TokenStore | None = None,
+    secrets: SecretStore | None = None,
+    jobs: JobStore | None = None,
+    state: ReceiverState | None = None,
+    http: httpx.AsyncClient | None = None,
+    limiter: RateLimiter | None = None,
+) -> ReceiverContainer:
+    """Build the receiver; any port can be overridden (tests pass fakes or ASGI clients)."""
+    settings = settings or ReceiverSettings()
+    platform = platform or PlatformSettings()
+    owned: list[Callable[[], object]] = []
+    if bus is None:
+        bus = build_bus(platform)
+        await bus.ensure_topology()
+        owned.append(bus.close)
+    if secrets is None:
+        secrets = build_secret_store(platform)
+        owned.append(secrets.close)
+    if tokens is None:
+        tokens = await build_token_store(platform, secrets)
+        owned.append(tokens.close)
+    if jobs is None:
+        jobs = build_job_store(platform)
+        owned.append(jobs.close)
+    if state is None:
+        local_state = SqliteReceiverState.from_settings(platform)
+        owned.append(local_state.close)
+        state = local_state
+    if http is None:
+        http = httpx.AsyncClient(timeout=20.0)
+        owned.append(http.aclose)
+    if limiter is None:
+        limiter = SqliteRateLimiter.from_settings(platform)
+        owned.append(limiter.close)
+    client_secret = await secrets.get(platform.whoop_client_secret_name)
+    oauth = WhoopOAuth(
+        http,
+        oauth_base_url=platform.whoop_oauth_base_url,
+        client_id=platform.whoop_client_id,
+        client_secret=client_secret,
+    )
+    client = WhoopClient(
+        http,
+        base_url=platform.whoop_api_base_url,
+        tokens=TokenProvider(tokens, oauth),
+        limiter=limiter,
+    )
+    return ReceiverContainer(
+        settings=settings,
+        platform=platform,
+        bus=bus,
+        tokens=tokens,
+        jobs=jobs,
+        state=state,
+        webhooks=WebhookIntake(bus, state, client_secret, settings),
+        connect=ConnectFlow(
+            oauth=oauth, client=client, tokens=tokens, bus=bus, state=state, settings=settings
+        ),
+        sync=SyncService(bus=bus, tokens=tokens, jobs=jobs),
+        auth=build_authenticator(settings),
+        _owned=owned,
+    )

@@ -1,0 +1,5 @@
+"""``python -m scorer``."""
+
+from scorer.entrypoints.consumer import main
+
+main()

@@ -1,0 +1,1 @@
+"""Pure scoring logic: gold frames in, prediction rows out (no I/O, no SDKs)."""

@@ -1,0 +1,1 @@
+"""Process entrypoints of the scorer."""

@@ -1,0 +1,5 @@
+"""``python -m transformer``."""
+
+from transformer.entrypoints.consumer import main
+
+main()

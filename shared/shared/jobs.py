@@ -1,0 +1,283 @@
+"""Sync job progress and per-resource freshness, written by the extractor, read by the receiver.
+
+``GET /v1/jobs/{id}`` and ``GET /v1/users/{id}/status`` answer from here, so the receiver never
+asks the extractor anything (services talk only through the bus and shared state stores).
+Locally this is two tables in ``<data_dir>/state.sqlite3``; in Azure the same two shapes are
+Azure Table Storage entities (``PartitionKey`` = user id, ``RowKey`` = job id / resource), which
+is why the port only needs point reads, point upserts and one partition scan.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import contextlib
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from shared.errors import ConfigurationError
+from shared.settings import PlatformSettings
+
+JobStatus = Literal["queued", "running", "succeeded", "failed"]
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """One sync/backfill job as the REST API shows it."""
+
+    job_id: str
+    user_id: int
+    reason: str
+    status: JobStatus
+    resources: tuple[str, ...]
+    start: datetime | None
+    end: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    pages: int = 0
+    records: int = 0
+    windows_total: int = 0
+    windows_done: int = 0
+    error: str | None = None
+    details: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ResourceSync:
+    """Last successful sync of one resource for one user."""
+
+    user_id: int
+    resource: str
+    last_success_at: datetime
+    latest_record_at: datetime | None
+
+
+class JobStore(abc.ABC):
+    """Job rows and per-resource sync status."""
+
+    @abc.abstractmethod
+    async def create(self, job: JobRecord) -> None:
+        """Insert a job; a second insert of the same id is a no-op (redelivery-safe)."""
+
+    @abc.abstractmethod
+    async def update(
+        self,
+        job_id: str,
+        *,
+        status: JobStatus | None = None,
+        pages_delta: int = 0,
+        records_delta: int = 0,
+        windows_total: int | None = None,
+        windows_done: int | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Advance a job's progress counters and status."""
+
+    @abc.abstractmethod
+    async def get(self, job_id: str) -> JobRecord | None:
+        """One job, or ``None``."""
+
+    @abc.abstractmethod
+    async def record_sync(
+        self, user_id: int, resource: str, *, at: datetime, latest_record_at: datetime | None
+    ) -> None:
+        """Note a successful fetch of ``resource`` (keeps the newest record time seen)."""
+
+    @abc.abstractmethod
+    async def sync_status(self, user_id: int) -> list[ResourceSync]:
+        """Every resource's last successful sync for a user."""
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Release resources."""
+
+
+def _dt(value: object) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(str(value))
+
+
+class SqliteJobStore(JobStore):
+    """Local implementation over the shared state database (WAL, cross-process)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.closing(self._connect()) as conn, conn:
+            conn.executescript(
+                """
+                create table if not exists sync_jobs (
+                    job_id text primary key, user_id integer not null, reason text not null,
+                    status text not null, resources text not null, start text, "end" text,
+                    created_at text not null, updated_at text not null,
+                    pages integer not null default 0, records integer not null default 0,
+                    windows_total integer not null default 0,
+                    windows_done integer not null default 0, error text
+                );
+                create table if not exists sync_status (
+                    user_id integer not null, resource text not null,
+                    last_success_at text not null, latest_record_at text,
+                    primary key (user_id, resource)
+                );
+                """
+            )
+
+    @classmethod
+    def from_settings(cls, settings: PlatformSettings) -> SqliteJobStore:
+        """``<data_dir>/state.sqlite3``."""
+        return cls(settings.state_db_path)
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=30.0)
+        conn.execute("pragma journal_mode=wal")
+        return conn
+
+    def _exec(self, sql: str, params: tuple[object, ...]) -> None:
+        with contextlib.closing(self._connect()) as conn, conn:
+            conn.execute(sql, params)
+
+    async def create(self, job: JobRecord) -> None:
+        await asyncio.to_thread(
+            self._exec,
+            'insert into sync_jobs (job_id, user_id, reason, status, resources, start, "end", '
+            "created_at, updated_at, windows_total) values (?,?,?,?,?,?,?,?,?,?) "
+            "on conflict (job_id) do nothing",
+            (
+                job.job_id,
+                job.user_id,
+                job.reason,
+                job.status,
+                json.dumps(list(job.resources)),
+                None if job.start is None else job.start.isoformat(),
+                None if job.end is None else job.end.isoformat(),
+                job.created_at.isoformat(),
+                job.updated_at.isoformat(),
+                job.windows_total,
+            ),
+        )
+
+    async def update(
+        self,
+        job_id: str,
+        *,
+        status: JobStatus | None = None,
+        pages_delta: int = 0,
+        records_delta: int = 0,
+        windows_total: int | None = None,
+        windows_done: int | None = None,
+        error: str | None = None,
+    ) -> None:
+        await asyncio.to_thread(
+            self._exec,
+            "update sync_jobs set status = coalesce(?, status), pages = pages + ?, "
+            "records = records + ?, windows_total = coalesce(?, windows_total), "
+            "windows_done = coalesce(?, windows_done), error = coalesce(?, error), "
+            "updated_at = ? where job_id = ?",
+            (
+                status,
+                pages_delta,
+                records_delta,
+                windows_total,
+                windows_done,
+                error,
+                datetime.now(UTC).isoformat(),
+                job_id,
+            ),
+        )
+
+    async def get(self, job_id: str) -> JobRecord | None:
+        def _get() -> tuple[object, ...] | None:
+            with contextlib.closing(self._connect()) as conn:
+                row: tuple[object, ...] | None = conn.execute(
+                    'select job_id, user_id, reason, status, resources, start, "end", '
+                    "created_at, updated_at, pages, records, windows_total, windows_done, error "
+                    "from sync_jobs where job_id = ?",
+                    (job_id,),
+                ).fetchone()
+            return row
+
+        row = await asyncio.to_thread(_get)
+        if row is None:
+            return None
+        created = _dt(row[7])
+        updated = _dt(row[8])
+        assert created is not None and updated is not None
+        return JobRecord(
+            job_id=str(row[0]),
+            user_id=int(str(row[1])),
+            reason=str(row[2]),
+            status=str(row[3]),  # type: ignore[arg-type]
+            resources=tuple(json.loads(str(row[4]))),
+            start=_dt(row[5]),
+            end=_dt(row[6]),
+            created_at=created,
+            updated_at=updated,
+            pages=int(str(row[9])),
+            records=int(str(row[10])),
+            windows_total=int(str(row[11])),
+            windows_done=int(str(row[12])),
+            error=None if row[13] is None else str(row[13]),
+        )
+
+    async def record_sync(
+        self, user_id: int, resource: str, *, at: datetime, latest_record_at: datetime | None
+    ) -> None:
+        await asyncio.to_thread(
+            self._exec,
+            "insert into sync_status (user_id, resource, last_success_at, latest_record_at) "
+            "values (?,?,?,?) on conflict (user_id, resource) do update set "
+            "last_success_at = excluded.last_success_at, latest_record_at = case "
+            "when sync_status.latest_record_at is null then excluded.latest_record_at "
+            "when excluded.latest_record_at is null then sync_status.latest_record_at "
+            "else max(sync_status.latest_record_at, excluded.latest_record_at) end",
+            (
+                user_id,
+                resource,
+                at.isoformat(),
+                None if latest_record_at is None else latest_record_at.isoformat(),
+            ),
+        )
+
+    async def sync_status(self, user_id: int) -> list[ResourceSync]:
+        def _rows() -> list[tuple[object, ...]]:
+            with contextlib.closing(self._connect()) as conn:
+                return conn.execute(
+                    "select user_id, resource, last_success_at, latest_record_at "
+                    "from sync_status where user_id = ? order by resource",
+                    (user_id,),
+                ).fetchall()
+
+        out = []
+        for row in await asyncio.to_thread(_rows):
+            last = _dt(row[2])
+            assert last is not None
+            out.append(ResourceSync(int(str(row[0])), str(row[1]), last, _dt(row[3])))
+        return out
+
+
+def build_job_store(settings: PlatformSettings) -> JobStore:
+    """The job store for the profile.
+
+    Raises:
+        ConfigurationError: in the Azure profile, where a SQLite file on one container's disk
+            would be invisible to the other replicas; that profile needs the Table Storage
+            adapter (same two entity shapes, see module docstring) wired here.
+    """
+    if settings.profile == "azure":
+        raise ConfigurationError(
+            "the Azure job store (Table Storage) is not wired yet; run the receiver and "
+            "extractor with WDP_PROFILE=local"
+        )
+    return SqliteJobStore.from_settings(settings)
+
+
+__all__ = [
+    "JobRecord",
+    "JobStatus",
+    "JobStore",
+    "ResourceSync",
+    "SqliteJobStore",
+    "build_job_store",
+]

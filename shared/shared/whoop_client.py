@@ -1,0 +1,265 @@
+"""The WHOOP API v2 data client: rate limit, retries, 401 refresh, pagination.
+
+Every request takes one grant from the app-wide :class:`~shared.whoop_ratelimit.RateLimiter`
+(retries too: WHOOP counts every request). 429 → the limiter pauses every process until
+``X-RateLimit-Reset`` (+ jitter); 5xx, timeouts, transport errors and truncated 200 bodies
+(JSON that does not parse) → jittered exponential backoff. Bodies are kept as the exact bytes
+WHOOP sent so the extractor can write records untouched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from shared.errors import TerminalError, TransientError
+from shared.whoop_auth import ReauthRequired, TokenProvider
+from shared.whoop_ratelimit import RateLimiter
+
+log = logging.getLogger(__name__)
+
+PAGE_LIMIT = 25
+
+
+class WhoopNotFound(TerminalError):
+    """404: no such record for this user (or, for a fresh cycle, "not yet")."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(f"WHOOP has no record at {path}")
+
+
+class WhoopRequestError(TerminalError):
+    """4xx other than 401/404/429: our request is wrong and retrying will not help."""
+
+
+class WhoopUnavailable(TransientError):
+    """WHOOP kept failing (5xx, timeouts, truncated bodies, 429s) after every retry."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Full-jitter exponential backoff: sleep U(0, min(cap, base * 2**attempt))."""
+
+    max_attempts: int = 6
+    base_s: float = 0.5
+    cap_s: float = 30.0
+
+    def delay(self, attempt: int) -> float:
+        """Backoff before retry number ``attempt`` (0-based)."""
+        return random.uniform(0, min(self.cap_s, self.base_s * 2**attempt))
+
+
+@dataclass
+class Page:
+    """One collection page: the records, the cursor that fetched it and the next one."""
+
+    records: list[dict[str, Any]]
+    cursor: str | None
+    next_token: str | None
+    fetched_at: datetime
+
+
+@dataclass
+class ClientStats:
+    """Counters the benchmarks and health endpoints report."""
+
+    requests: int = 0
+    retries: int = 0
+    throttled: int = 0
+    by_status: dict[int, int] = field(default_factory=dict)
+
+
+def iso_z(ts: datetime) -> str:
+    """WHOOP's timestamp format: UTC, milliseconds, ``Z`` (no ``+`` to URL-encode)."""
+    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+
+
+class WhoopClient:
+    """Authenticated, rate-limited GETs against ``/developer/v2``.
+
+    Args:
+        http: a shared ``httpx.AsyncClient`` (tests pass one with an ASGI transport).
+        base_url: e.g. ``https://api.prod.whoop.com/developer``.
+        tokens: single-flight token provider.
+        limiter: the app-wide rate limiter.
+    """
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        base_url: str,
+        tokens: TokenProvider,
+        limiter: RateLimiter,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._http = http
+        self.base_url = base_url.rstrip("/")
+        self.tokens = tokens
+        self.limiter = limiter
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self.stats = ClientStats()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        user_id: int | None = None,
+        access_token: str | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> httpx.Response:
+        """Send one logical request with retries; returns the final 2xx response.
+
+        Either ``user_id`` (token from the provider, refreshed once on 401) or an explicit
+        ``access_token`` (the receiver's callback, before the user id is known).
+
+        Raises:
+            WhoopNotFound: 404.
+            WhoopRequestError: other 4xx.
+            WhoopUnavailable: retries exhausted (transient).
+            ReauthRequired: 401 even after a refresh.
+        """
+        if access_token is None:
+            if user_id is None:
+                raise ValueError("give user_id or access_token")
+            access_token = await self.tokens.access_token(user_id)
+        refreshed = False
+        attempt = 0
+        url = f"{self.base_url}{path}"
+        while True:
+            await self.limiter.acquire()
+            self.stats.requests += 1
+            try:
+                resp = await self._http.request(
+                    method,
+                    url,
+                    params=params,
+                    headers={"Authorization": f"Bearer {access_token}"},
+                )
+                body_ok = resp.status_code != 200 or _parses(resp)
+            except httpx.TransportError as exc:  # timeouts, resets, short reads
+                failure = f"{type(exc).__name__}"
+                resp = None
+                body_ok = False
+            if resp is not None:
+                self.stats.by_status[resp.status_code] = (
+                    self.stats.by_status.get(resp.status_code, 0) + 1
+                )
+                await self.limiter.observe(resp.status_code, resp.headers)
+                if resp.status_code == 429:
+                    self.stats.throttled += 1
+                    failure = "429"
+                elif resp.status_code == 401 and user_id is not None and not refreshed:
+                    refreshed = True
+                    access_token = await self.tokens.force_refresh(user_id, access_token)
+                    continue
+                elif resp.status_code == 401:
+                    if user_id is not None:
+                        await self.tokens.mark_reauth(user_id, "WHOOP refused a fresh token (401)")
+                        raise ReauthRequired(user_id, "WHOOP answered 401 after a refresh")
+                    raise WhoopRequestError(f"{method} {path} → 401 invalid authorization")
+                elif resp.status_code == 404:
+                    raise WhoopNotFound(path)
+                elif 400 <= resp.status_code < 500:
+                    raise WhoopRequestError(f"{method} {path} → {resp.status_code}: {resp.text}")
+                elif resp.status_code >= 500:
+                    failure = str(resp.status_code)
+                elif not body_ok:
+                    failure = "truncated body"
+                else:
+                    return resp
+            attempt += 1
+            if attempt >= self.retry.max_attempts:
+                raise WhoopUnavailable(f"{method} {path} failed {attempt} times (last: {failure})")
+            self.stats.retries += 1
+            delay = 0.0 if failure == "429" else self.retry.delay(attempt - 1)
+            log.info(
+                "retrying WHOOP request",
+                extra={"path": path, "attempt": attempt, "failure": failure, "delay_s": delay},
+            )
+            if delay:
+                await self._sleep(delay)
+
+    async def get_json(
+        self,
+        path: str,
+        *,
+        user_id: int | None = None,
+        access_token: str | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> Any:
+        """GET and parse (the body already parsed once during the retry check)."""
+        resp = await self.request(
+            "GET", path, user_id=user_id, access_token=access_token, params=params
+        )
+        return resp.json()
+
+    async def paginate(
+        self,
+        path: str,
+        *,
+        user_id: int,
+        start: datetime | None,
+        end: datetime | None,
+        cursor: str | None = None,
+    ) -> AsyncIterator[Page]:
+        """Every page of a collection in ``[start, end)``, resuming from ``cursor``.
+
+        ``start``/``end``/``limit`` stay fixed across pages; the cursor goes out as camelCase
+        ``nextToken`` and comes back as snake_case ``next_token``.
+        """
+        base: dict[str, Any] = {"limit": PAGE_LIMIT}
+        if start is not None:
+            base["start"] = iso_z(start)
+        if end is not None:
+            base["end"] = iso_z(end)
+        while True:
+            params = dict(base)
+            if cursor:
+                params["nextToken"] = cursor
+            fetched_at = datetime.now(UTC)
+            body = await self.get_json(path, user_id=user_id, params=params)
+            next_token = body.get("next_token") or None
+            yield Page(list(body.get("records") or []), cursor, next_token, fetched_at)
+            if not next_token:
+                return
+            cursor = next_token
+
+    async def revoke(self, user_id: int) -> None:
+        """``DELETE /v2/user/access`` with the user's token (WHOOP stops their webhooks)."""
+        await self.request("DELETE", "/v2/user/access", user_id=user_id)
+
+
+def _parses(resp: httpx.Response) -> bool:
+    if not resp.content:
+        return resp.status_code == 204
+    try:
+        json.loads(resp.content)
+    except ValueError:
+        return False
+    return True
+
+
+__all__ = [
+    "PAGE_LIMIT",
+    "ClientStats",
+    "Page",
+    "RetryPolicy",
+    "WhoopClient",
+    "WhoopNotFound",
+    "WhoopRequestError",
+    "WhoopUnavailable",
+    "iso_z",
+]

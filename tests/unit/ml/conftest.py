@@ -1,0 +1,133 @@
+"""Fixtures for ml unit tests: a small synthetic gold history and an in-memory BlobStore."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from shared.ports import BlobInfo, BlobNotFound, BlobStore
+
+
+class MemoryBlobStore(BlobStore):
+    """Dict-backed BlobStore (unit tests do no I/O)."""
+
+    container = "test"
+
+    def __init__(self) -> None:
+        self.blobs: dict[str, tuple[bytes, dict[str, str]]] = {}
+
+    def _info(self, path: str) -> BlobInfo:
+        data, meta = self.blobs[path]
+        return BlobInfo(path, len(data), str(hash(data)), None, datetime.now(UTC), metadata=meta)
+
+    async def put(
+        self,
+        path: str,
+        data: bytes,
+        *,
+        content_type: str = "application/octet-stream",
+        content_encoding: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        overwrite: bool = True,
+    ) -> BlobInfo:
+        self.blobs[path] = (bytes(data), dict(metadata or {}))
+        return self._info(path)
+
+    async def get(self, path: str) -> bytes:
+        if path not in self.blobs:
+            raise BlobNotFound(path)
+        return self.blobs[path][0]
+
+    async def stream(self, path: str, chunk_size: int = 1 << 20) -> AsyncIterator[bytes]:
+        yield await self.get(path)
+
+    async def download_to(self, path: str, destination: Path) -> BlobInfo:
+        raise NotImplementedError("not used by ml")
+
+    async def info(self, path: str) -> BlobInfo:
+        if path not in self.blobs:
+            raise BlobNotFound(path)
+        return self._info(path)
+
+    async def list(self, prefix: str = "") -> AsyncIterator[BlobInfo]:
+        for path in sorted(self.blobs):
+            if path.startswith(prefix):
+                yield self._info(path)
+
+    async def delete(self, path: str) -> bool:
+        return self.blobs.pop(path, None) is not None
+
+
+def synthetic_gold(
+    users: int = 3, days: int = 160, seed: int = 7
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Gold-shaped frames where tomorrow's recovery depends on today's strain and sleep.
+
+    Noise is WHOOP-sized (sd ≈ 16), so models cannot be near perfect; deliberately simple so
+    the unit tests stay independent of the simulator's generator.
+    """
+    rng = np.random.default_rng(seed)
+    recovery, sleep, strain, workouts = [], [], [], []
+    start = pd.Timestamp("2025-01-06")
+    for user in range(1, users + 1):
+        level = rng.uniform(45, 70)
+        hrv0, rhr0 = rng.uniform(40, 90), rng.uniform(50, 65)
+        fatigue, previous_strain = 0.0, 10.0
+        for offset in range(days):
+            day = start + pd.Timedelta(days=offset)
+            key = int(day.strftime("%Y%m%d"))
+            asleep = rng.normal(420, 70)
+            fatigue = 0.6 * fatigue + 0.4 * (previous_strain - 10)
+            score = float(
+                np.clip(level - 2.5 * fatigue + 0.05 * (asleep - 420) + rng.normal(0, 16), 1, 99)
+            )
+            recovery.append(
+                {
+                    "user_key": user,
+                    "date_key": key,
+                    "recovery_score": score,
+                    "hrv_rmssd_ms": hrv0 * (1 + (score - level) / 120) + rng.normal(0, 5),
+                    "resting_heart_rate_bpm": rhr0 - (score - level) / 15 + rng.normal(0, 2),
+                    "spo2_percentage": 96.0,
+                    "skin_temp_celsius": 33.8 + rng.normal(0, 0.2),
+                }
+            )
+            sleep.append(
+                {
+                    "user_key": user,
+                    "date_key": key,
+                    "is_nap": False,
+                    "asleep_minutes": asleep,
+                    "sleep_performance_percentage": 80.0,
+                    "sleep_efficiency_percentage": 89.0,
+                    "sleep_debt_minutes": 30.0,
+                    "respiratory_rate": 15.5 + rng.normal(0, 0.3),
+                }
+            )
+            previous_strain = float(np.clip(rng.normal(10, 3.4), 0, 21))
+            strain.append({"user_key": user, "date_key": key, "day_strain": previous_strain})
+            if rng.random() < 0.7:
+                workouts.append(
+                    {"user_key": user, "date_key": key, "duration_minutes": 60.0, "strain": 8.0}
+                )
+    return (
+        pd.DataFrame(recovery),
+        pd.DataFrame(sleep),
+        pd.DataFrame(strain),
+        pd.DataFrame(workouts),
+    )
+
+
+@pytest.fixture
+def gold() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    return synthetic_gold()
+
+
+@pytest.fixture
+def blobs() -> MemoryBlobStore:
+    return MemoryBlobStore()

@@ -1,0 +1,190 @@
+"""Fakes subclassing the ports for scorer unit tests (no I/O) and a small gold history.
+
+A plain module (not conftest) so test files can import the fakes by name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from shared.ports import (
+    BlobInfo,
+    BlobNotFound,
+    BlobStore,
+    BronzeFile,
+    DeadLetter,
+    LoadResult,
+    MessageBus,
+    OutgoingMessage,
+    ReceivedMessage,
+    Warehouse,
+)
+
+
+class FakeWarehouse(Warehouse):
+    """Serves gold rows per table and records every write statement."""
+
+    def __init__(self, gold: dict[str, list[dict[str, Any]]]) -> None:
+        self.gold = gold
+        self.executed: list[tuple[str, list[Any]]] = []
+
+    def ensure_schema(self) -> None:
+        return None
+
+    def load_bronze(self, batch_id: str, files: Sequence[BronzeFile]) -> LoadResult:
+        raise AssertionError("the scorer never loads bronze")
+
+    def query(self, sql: str, params: Any = None) -> list[dict[str, Any]]:
+        table = re.search(r"from gold\.(\w+)", sql)
+        assert table is not None, sql
+        rows = self.gold.get(table.group(1), [])
+        if "where user_key = ?" in sql:
+            rows = [r for r in rows if r["user_key"] == list(params)[0]]
+        return [dict(r) for r in rows]
+
+    def execute(self, sql: str, params: Any = None) -> None:
+        self.executed.append((" ".join(sql.split()), list(params or [])))
+
+
+class FakeBus(MessageBus):
+    """Records publishes; nothing is ever received."""
+
+    def __init__(self) -> None:
+        self.published: list[tuple[str, OutgoingMessage]] = []
+
+    async def publish(self, topic: str, messages: Sequence[OutgoingMessage]) -> None:
+        self.published += [(topic, m) for m in messages]
+
+    async def receive(
+        self, topic: str, subscription: str, *, max_messages: int = 1, max_wait_s: float = 5.0
+    ) -> list[ReceivedMessage]:
+        return []
+
+    async def complete(self, message: ReceivedMessage) -> None:
+        return None
+
+    async def abandon(self, message: ReceivedMessage) -> None:
+        return None
+
+    async def dead_letter(
+        self, message: ReceivedMessage, *, reason: str, description: str = ""
+    ) -> None:
+        return None
+
+    async def renew_lock(self, message: ReceivedMessage) -> datetime:
+        return datetime.now(UTC)
+
+    async def list_dead_letters(
+        self, topic: str, subscription: str, *, max_messages: int = 100
+    ) -> list[DeadLetter]:
+        return []
+
+    async def replay_dead_letters(
+        self, topic: str, subscription: str, *, message_ids: Sequence[str] | None = None
+    ) -> int:
+        return 0
+
+
+class MemoryBlobStore(BlobStore):
+    """Dict-backed BlobStore."""
+
+    container = "test"
+
+    def __init__(self) -> None:
+        self.blobs: dict[str, bytes] = {}
+
+    def _info(self, path: str) -> BlobInfo:
+        return BlobInfo(path, len(self.blobs[path]), "etag", None, datetime.now(UTC))
+
+    async def put(
+        self,
+        path: str,
+        data: bytes,
+        *,
+        content_type: str = "application/octet-stream",
+        content_encoding: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        overwrite: bool = True,
+    ) -> BlobInfo:
+        self.blobs[path] = bytes(data)
+        return self._info(path)
+
+    async def get(self, path: str) -> bytes:
+        if path not in self.blobs:
+            raise BlobNotFound(path)
+        return self.blobs[path]
+
+    async def stream(self, path: str, chunk_size: int = 1 << 20) -> AsyncIterator[bytes]:
+        yield await self.get(path)
+
+    async def download_to(self, path: str, destination: Path) -> BlobInfo:
+        raise AssertionError("not used by the scorer")
+
+    async def info(self, path: str) -> BlobInfo:
+        if path not in self.blobs:
+            raise BlobNotFound(path)
+        return self._info(path)
+
+    async def list(self, prefix: str = "") -> AsyncIterator[BlobInfo]:
+        for path in sorted(self.blobs):
+            if path.startswith(prefix):
+                yield self._info(path)
+
+    async def delete(self, path: str) -> bool:
+        return self.blobs.pop(path, None) is not None
+
+
+def gold_history(
+    user_ids: Sequence[int] = (101,), days: int = 70, seed: int = 3
+) -> dict[str, list[dict[str, Any]]]:
+    """Gold rows shaped like the marts, one recovery/sleep/strain per day."""
+    rng = np.random.default_rng(seed)
+    start = datetime(2025, 3, 1)
+    gold: dict[str, list[dict[str, Any]]] = {
+        "fact_daily_recovery": [],
+        "fact_sleep": [],
+        "fact_strain": [],
+        "fact_workouts": [],
+    }
+    for user in user_ids:
+        for offset in range(days):
+            day = start + timedelta(days=offset)
+            key = int(day.strftime("%Y%m%d"))
+            score = float(np.clip(rng.normal(60, 20), 1, 99))
+            gold["fact_daily_recovery"].append(
+                {
+                    "user_key": user,
+                    "date_key": key,
+                    "recovery_score": score,
+                    "hrv_rmssd_ms": 40 + score / 2 + rng.normal(0, 4),
+                    "resting_heart_rate_bpm": 62 - score / 20 + rng.normal(0, 1.5),
+                    "spo2_percentage": 96.0,
+                    "skin_temp_celsius": 33.8 + rng.normal(0, 0.15),
+                }
+            )
+            gold["fact_sleep"].append(
+                {
+                    "user_key": user,
+                    "date_key": key,
+                    "is_nap": False,
+                    "asleep_minutes": rng.normal(420, 60),
+                    "sleep_performance_percentage": 80.0,
+                    "sleep_efficiency_percentage": 90.0,
+                    "sleep_debt_minutes": 20.0,
+                    "respiratory_rate": 15.0 + rng.normal(0, 0.3),
+                }
+            )
+            gold["fact_strain"].append(
+                {
+                    "user_key": user,
+                    "date_key": key,
+                    "day_strain": float(np.clip(rng.normal(10, 3), 0, 21)),
+                }
+            )
+    return gold

@@ -44,8 +44,13 @@ def build_warehouse(settings: PlatformSettings) -> Warehouse:
 
 
 def build_secret_store(settings: PlatformSettings) -> SecretStore:
-    """Environment variables locally, Key Vault in Azure."""
-    if settings.profile == "azure":
+    """Key Vault when ``WDP_KEY_VAULT_URL`` is set (Azure), environment variables otherwise.
+
+    Keyed on the vault URL rather than the profile so the Azure profile also runs where no
+    Key Vault exists (docker-compose with emulators); there ``EnvSecretStore`` never generates
+    keys, so a missing secret still fails loudly.
+    """
+    if settings.key_vault_url:
         from shared.adapters.secrets.keyvault import KeyVaultSecretStore
 
         return KeyVaultSecretStore.from_settings(settings)
@@ -58,9 +63,10 @@ async def build_token_store(settings: PlatformSettings, secrets: SecretStore) ->
     """Encrypted token store; the encryption key comes from the SecretStore."""
     key = await secrets.get(settings.token_encryption_key_name)
     if settings.profile == "azure":
-        from shared.adapters.tokens.azure_table import AzureTableTokenStore
+        # One Fernet-encrypted blob per user; blob leases are the cross-replica refresh lock.
+        from shared.adapters.tokens.azure_blob import AzureBlobTokenStore
 
-        return AzureTableTokenStore.from_settings(settings, encryption_key=key)
+        return AzureBlobTokenStore.from_settings(settings, encryption_key=key)
     from shared.adapters.tokens.sqlite import SqliteTokenStore
 
     return SqliteTokenStore.from_settings(settings, encryption_key=key)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import contextlib
 import random
 import sqlite3
 import time
@@ -121,7 +122,7 @@ class SqliteRateLimiter(RateLimiter):
         self.waited_s = 0.0
         self.throttled = 0
         path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as conn:
+        with contextlib.closing(self._connect()) as conn:
             conn.executescript(
                 """
                 create table if not exists grants (ts real not null);
@@ -147,7 +148,7 @@ class SqliteRateLimiter(RateLimiter):
     def _try_grant(self) -> float:
         """One check-and-record transaction; returns 0 when granted, else seconds to wait."""
         lim = self.limits
-        with self._connect() as conn:
+        with contextlib.closing(self._connect()) as conn:
             conn.execute("begin immediate")
             try:
                 now = self._clock()
@@ -189,7 +190,7 @@ class SqliteRateLimiter(RateLimiter):
     def _apply(self, status_code: int, headers: Mapping[str, str]) -> None:
         remaining, reset, limit = parse_rate_headers(headers)
         now = self._clock()
-        with self._connect() as conn:
+        with contextlib.closing(self._connect()) as conn:
             conn.execute("begin immediate")
             try:
                 if status_code == 429 or remaining == 0:

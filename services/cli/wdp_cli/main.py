@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from wdp_cli.commands import dlq
+from wdp_cli.commands import demo as demo_cmd
+from wdp_cli.commands import dlq, sim
+from wdp_cli.commands import ml as ml_cmd
+from wdp_cli.commands import up as up_cmd
 
 app = typer.Typer(
     name="wdp",
@@ -21,3 +24,7 @@ def main() -> None:
 
 # Area sub-commands register below (one line each).
 app.add_typer(dlq.app, name="dlq")
+app.add_typer(sim.app, name="sim")
+app.command(name="up")(up_cmd.up)
+app.command(name="demo")(demo_cmd.demo)
+app.add_typer(ml_cmd.app, name="ml")

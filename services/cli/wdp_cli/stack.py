@@ -204,7 +204,9 @@ class Stack:
                 str(self.simulator_port),
                 *self.config.simulator_args,
             ]
-            specs.append(ProcessSpec(SIMULATOR, argv, self._http_ok(self.simulator_url + "/")))
+            specs.append(
+                ProcessSpec(SIMULATOR, argv, self._http_ok(self.simulator_url + "/healthz"))
+            )
         for name in self.config.services:
             argv = [self.python, "-m", name]
             if name == "receiver":

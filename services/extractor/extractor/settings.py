@@ -21,7 +21,7 @@ class ExtractorSettings(BaseSettings):
     backoff_base_s: float = Field(default=0.5, ge=0)
     backoff_cap_s: float = Field(default=30.0, ge=0)
     backfill_window_days: int = Field(
-        default=180,
+        default=365,
         ge=1,
         description="history is split per resource into windows of this size; each window "
         "checkpoints its page cursor so a killed backfill resumes without refetching pages",

@@ -20,7 +20,7 @@ import html
 import json
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -44,14 +44,16 @@ logger = logging.getLogger(__name__)
 
 MAX_LIMIT = 25
 DEFAULT_LIMIT = 10
-UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+UUID_RE = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
 ADMIN_HEADER = "X-Admin-Token"
 
 
 def create_app(
     config: SimulatorConfig,
     *,
-    wall_clock: Any = None,
+    wall_clock: Callable[[], float] | None = None,
     webhook_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
     """Build the simulator: generate the users, wire OAuth, limits, faults and webhooks.
@@ -169,15 +171,20 @@ def _oauth_routes(app: FastAPI, state: SimState) -> None:
         if q.get("deny") in ("1", "true"):
             return fail("access_denied", "The resource owner denied the request")
         user_param = q.get("user_id")
-        approve = cfg.auto_approve or q.get("approve") in ("1", "true") or q.get(
-            "auto_approve"
-        ) in ("1", "true")
+        approve = (
+            cfg.auto_approve
+            or q.get("approve") in ("1", "true")
+            or q.get("auto_approve") in ("1", "true")
+        )
         if user_param is not None and approve:
             if not user_param.isdigit() or int(user_param) not in state.users:
                 raise OAuthFailure("invalid_request", f"Unknown simulated user_id {user_param}")
             code = state.oauth.issue_code(int(user_param), cfg.client_id, redirect_uri, scopes)
             return RedirectResponse(
-                _with_query(redirect_uri, {"code": code, "scope": " ".join(sorted(scopes)), "state": state_param}),
+                _with_query(
+                    redirect_uri,
+                    {"code": code, "scope": " ".join(sorted(scopes)), "state": state_param},
+                ),
                 status_code=302,
             )
         return HTMLResponse(_consent_page(state, dict(q), scopes))
@@ -210,7 +217,9 @@ def _with_query(url: str, params: dict[str, str]) -> str:
 def _consent_page(state: SimState, query: dict[str, str], scopes: frozenset[str]) -> str:
     rows = []
     for user in state.users.values():
-        link = "/oauth/oauth2/auth?" + urlencode({**query, "user_id": str(user.user_id), "approve": "true"})
+        link = "/oauth/oauth2/auth?" + urlencode(
+            {**query, "user_id": str(user.user_id), "approve": "true"}
+        )
         p = user.profile
         rows.append(
             f'<li><a href="{html.escape(link)}">{html.escape(p["first_name"])} '
@@ -301,7 +310,9 @@ def _sort_key(resource: Resource, key: str) -> tuple[int, str]:
     return (int(key), "") if resource in ("cycle", "recovery") else (0, key)
 
 
-def _collection(request: Request, state: SimState, user_id: int, resource: Resource) -> dict[str, Any]:
+def _collection(
+    request: Request, state: SimState, user_id: int, resource: Resource
+) -> dict[str, Any]:
     q = request.query_params
     limit = _parse_limit(q.get("limit"))
     start = _parse_time(q.get("start"), "start")
@@ -315,8 +326,8 @@ def _collection(request: Request, state: SimState, user_id: int, resource: Resou
             continue
         if end is not None and v.start_ms >= end:
             continue
-        if start is not None and (v.end_ms if v.end_ms is not None else now) < start:
-            continue
+        if start is not None and v.end_ms is not None and v.end_ms <= start:
+            continue  # finished before the window (an open record is still under way)
         items.append((v.start_ms, _sort_key(resource, tl.key), tl.key, v.record))
     items.sort(key=lambda it: (it[0], it[1]), reverse=True)
     if cursor is not None:
@@ -546,7 +557,11 @@ def _admin_routes(app: FastAPI, state: SimState) -> None:
     @app.get("/admin/time")
     async def get_time(request: Request) -> dict[str, Any]:
         _check_admin(request, state)
-        return {"now": iso_ms(state.clock.now_ms()), "mode": state.config.mode, "speed": state.config.speed}
+        return {
+            "now": iso_ms(state.clock.now_ms()),
+            "mode": state.config.mode,
+            "speed": state.config.speed,
+        }
 
     @app.post("/admin/time/advance")
     async def advance(request: Request) -> dict[str, Any]:

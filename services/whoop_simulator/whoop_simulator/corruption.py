@@ -14,8 +14,6 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from whoop_simulator.generator import Resource
-
 # resource -> (path inside "score", bad value, DQ rule the platform must apply)
 CORRUPTIONS: dict[str, tuple[str, float | int, str]] = {
     "recovery": ("recovery_score", 140.0, "recovery_score ∉ [0,100]"),

@@ -213,7 +213,8 @@ def _traits(rng: np.random.Generator) -> UserTraits:
     rhr_mean = float(np.clip(60.0 - 7.0 * math.log(hrv_mean / 62.0) + rng.normal(0, 5), 43, 80))
     strain_mean = float(np.clip(rng.normal(10.2, 2.3), 5.7, 16.5))
     favourites = tuple(
-        int(s) for s in rng.choice(sports.COMMON_SPORTS, size=int(rng.integers(2, 5)), replace=False)
+        int(s)
+        for s in rng.choice(sports.COMMON_SPORTS, size=int(rng.integers(2, 5)), replace=False)
     )
     old_hardware = bool(rng.random() < 0.15)
     return UserTraits(
@@ -486,7 +487,10 @@ class _Builder:
                         "recovery_score": round(recovery, 0),
                         "resting_heart_rate": round(rhr, 0),
                         "hrv_rmssd_milli": round(hrv, 5),
-                        "spo2_percentage": round(spo2, 4) if t.has_spo2 else None,
+                        # Older straps never send SpO2; newer ones miss the odd night.
+                        "spo2_percentage": (
+                            round(spo2, 4) if t.has_spo2 and rng.random() > 0.03 else None
+                        ),
                         "skin_temp_celsius": round(skin, 5) if t.has_skin_temp else None,
                     },
                 )
@@ -554,15 +558,13 @@ class _Builder:
     ) -> None:
         created = start_ms + MINUTE + self._ms_jitter()
         open_rec: dict[str, Any] = {"id": cycle_id, **self._base(created)}
-        open_rec.update(
-            {"start": iso_ms(start_ms), "timezone_offset": tzd(offset_min)}
-        )
+        open_rec.update({"start": iso_ms(start_ms), "timezone_offset": tzd(offset_min)})
         pending = dict(open_rec, score_state="PENDING_SCORE")
         versions = [Version(created, pending, start_ms, None)]
         # Mid-day the open cycle is scored with the strain so far (it keeps rising).
         mid = max(created + MINUTE, wake_ms + 4 * HOUR)
         if end_ms is None or mid < end_ms:
-            partial = {k: v for k, v in score.items()}
+            partial = dict(score)
             partial["strain"] = round(score["strain"] * 0.45, 6)
             partial["kilojoule"] = round(score["kilojoule"] * 0.4, 1)
             rec = dict(open_rec, updated_at=iso_ms(mid), score_state="SCORED", score=partial)
@@ -729,7 +731,9 @@ class _Builder:
         self, wake_ms: int, day_end: int, offset_min: int, day_strain: float, rhr: float
     ) -> tuple[float, int] | None:
         rng, t = self.rng, self.t
-        duration_min = float(np.clip(rng.lognormal(math.log(t.workout_minutes) - 0.08, 0.4), 8, 300))
+        duration_min = float(
+            np.clip(rng.lognormal(math.log(t.workout_minutes) - 0.08, 0.4), 8, 300)
+        )
         earliest = wake_ms + 30 * MINUTE
         latest = day_end - int(duration_min * MINUTE) - 45 * MINUTE
         if latest <= earliest:
@@ -743,7 +747,9 @@ class _Builder:
             sport_id = int(rng.choice(list(sports.load_sports())))
         unknown = rng.random() < 0.004
         sport_name = "hot_tub" if unknown else sports.slug(sport_id)
-        intensity = sports.INTENSITY.get(sport_id, 0.5) * float(np.clip(rng.normal(1, 0.15), 0.5, 1.4))
+        intensity = sports.INTENSITY.get(sport_id, 0.5) * float(
+            np.clip(rng.normal(1, 0.15), 0.5, 1.4)
+        )
         reserve = t.max_hr - rhr
         avg_hr = int(np.clip(rhr + reserve * intensity, rhr + 5, t.max_hr - 5))
         max_hr = int(np.clip(avg_hr + rng.uniform(8, 35), avg_hr + 1, t.max_hr))
@@ -788,7 +794,9 @@ class _Builder:
         gps = sports.GPS_SPORTS.get(sport_id)
         if gps is not None and not unknown and rng.random() < 0.9:
             speed_m_min = {0: 170.0, 1: 420.0, 33: 40.0, 18: 150.0}.get(sport_id, 90.0)
-            score["distance_meter"] = round(duration_min * speed_m_min * float(rng.uniform(0.7, 1.3)), 1)
+            score["distance_meter"] = round(
+                duration_min * speed_m_min * float(rng.uniform(0.7, 1.3)), 1
+            )
             if gps:
                 score["altitude_gain_meter"] = round(float(rng.gamma(2.0, duration_min * 0.8)), 1)
                 score["altitude_change_meter"] = round(float(rng.normal(0, 8)), 1)
@@ -821,14 +829,20 @@ class _Builder:
                 r["score"]["kilojoule"] = round(r["score"]["kilojoule"] * 1.05, 1)
 
             self._maybe_rescore(tl, _bump, scored_at)
-            self.events.append(GroundTruthEvent("rescore", day, day, {"resource": "workout", "id": wid}))
+            self.events.append(
+                GroundTruthEvent("rescore", day, day, {"resource": "workout", "id": wid})
+            )
         if rng.random() < 0.007:
             tl.deleted_ms = tl.versions[-1].visible_ms + int(rng.uniform(1, 48) * HOUR)
-            self.events.append(GroundTruthEvent("delete", day, day, {"resource": "workout", "id": wid}))
+            self.events.append(
+                GroundTruthEvent("delete", day, day, {"resource": "workout", "id": wid})
+            )
         self.timelines["workout"].append(tl)
         return kj, max_hr
 
-    def _nap(self, cycle_id: int, wake_ms: int, day_end: int, offset_min: int, night: _Night) -> float:
+    def _nap(
+        self, cycle_id: int, wake_ms: int, day_end: int, offset_min: int, night: _Night
+    ) -> float:
         rng, t = self.rng, self.t
         minutes = float(rng.uniform(20, 95))
         local_midnight = day_start_ms(night.wake_day) - offset_min * MINUTE
@@ -909,7 +923,11 @@ def generate_user(
             "weight_kilogram": round(float(rng.normal(74, 12)), 1),
             "max_heart_rate": builder.t.max_hr,
         }
-    now_ms = to_ms(now) if now is not None else day_start_ms(start + timedelta(days=days - 1)) + 20 * HOUR
+    now_ms = (
+        to_ms(now)
+        if now is not None
+        else day_start_ms(start + timedelta(days=days - 1)) + 20 * HOUR
+    )
     for tls in builder.timelines.values():
         tls.sort(key=lambda tl: (tl.versions[0].start_ms, tl.key))
     return SimUser(

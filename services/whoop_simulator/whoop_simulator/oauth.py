@@ -111,11 +111,11 @@ class OAuthServer:
             raise OAuthFailure(
                 "invalid_grant", "The authorization code is invalid, expired or already used"
             )
+        entry.used = True  # any presentation burns the code, as Hydra does
         if redirect_uri != entry.redirect_uri:
             raise OAuthFailure(
                 "invalid_grant", "The redirect_uri parameter does not match the authorize request"
             )
-        entry.used = True
         self._granted.add(entry.user_id)
         return self._issue(entry.user_id, entry.client_id, entry.scopes)
 
@@ -158,7 +158,9 @@ class OAuthServer:
         """
         challenge = 'Bearer realm="whoop"'
         if not authorization or not authorization.lower().startswith("bearer "):
-            raise ApiFailure(401, "invalid_token", "Missing bearer token", {"WWW-Authenticate": challenge})
+            raise ApiFailure(
+                401, "invalid_token", "Missing bearer token", {"WWW-Authenticate": challenge}
+            )
         token = self._access.get(authorization[7:].strip())
         if token is None or token.revoked or token.expires_at <= self._clock():
             raise ApiFailure(

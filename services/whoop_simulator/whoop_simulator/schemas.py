@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
 
 Timestamp = Annotated[StrictStr, Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")]
 TZD = Annotated[StrictStr, Field(pattern=r"^(Z|[+-]\d{2}:\d{2})$")]
@@ -23,6 +23,17 @@ ScoreState = Literal["SCORED", "PENDING_SCORE", "UNSCORABLE"]
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class _Scored(_Strict):
+    """WHOOP sends ``score`` only when ``score_state`` is ``SCORED`` (§4)."""
+
+    @model_validator(mode="after")
+    def _score_iff_scored(self) -> _Scored:
+        has_score = getattr(self, "score", None) is not None
+        if has_score != (getattr(self, "score_state", None) == "SCORED"):
+            raise ValueError("score must be present exactly when score_state is SCORED")
+        return self
 
 
 class UserBasicProfile(_Strict):
@@ -45,7 +56,7 @@ class CycleScore(_Strict):
     max_heart_rate: StrictInt
 
 
-class Cycle(_Strict):
+class Cycle(_Scored):
     id: StrictInt
     user_id: StrictInt
     created_at: Timestamp
@@ -84,7 +95,7 @@ class SleepScore(_Strict):
     sleep_efficiency_percentage: Number | None = None
 
 
-class Sleep(_Strict):
+class Sleep(_Scored):
     id: UUIDStr
     cycle_id: StrictInt
     v1_id: StrictInt | None = None
@@ -108,7 +119,7 @@ class RecoveryScore(_Strict):
     skin_temp_celsius: Number | None = None
 
 
-class Recovery(_Strict):
+class Recovery(_Scored):
     cycle_id: StrictInt
     sleep_id: UUIDStr
     user_id: StrictInt
@@ -139,7 +150,7 @@ class WorkoutScore(_Strict):
     zone_durations: ZoneDurations
 
 
-class WorkoutV2(_Strict):
+class WorkoutV2(_Scored):
     id: UUIDStr
     v1_id: StrictInt | None = None
     user_id: StrictInt

@@ -107,7 +107,9 @@ class SimState:
                 legacy_ids=config.legacy_ids,
             )
             self.users[user.user_id] = user
-            self.index[user.user_id] = {r: {tl.key: tl for tl in user.timelines[r]} for r in RESOURCES}
+            self.index[user.user_id] = {
+                r: {tl.key: tl for tl in user.timelines[r]} for r in RESOURCES
+            }
             for res in ("sleep", "workout"):
                 for tl in user.timelines[res]:  # type: ignore[index]
                     v1 = tl.versions[0].record.get("v1_id")

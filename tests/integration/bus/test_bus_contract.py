@@ -49,6 +49,7 @@ class BusHarness:
     max_delivery: int
     fanout: tuple[str, tuple[str, ...]] | None
     bus_path: Path | None = None
+    dedupe_window_s: float = 0.0
     sent_ids: list[str] = field(default_factory=list)
 
     def new_id(self) -> str:
@@ -59,6 +60,12 @@ class BusHarness:
     async def receive_one(self, wait_s: float = 2.0) -> ReceivedMessage | None:
         got = await self.bus.receive(self.topic, self.subscription, max_wait_s=wait_s)
         return got[0] if got else None
+
+    async def outlive_duplicate_detection(self, published_at: float) -> None:
+        """Service Bus drops a replay whose message_id it saw within the dedupe window."""
+        remaining = published_at + self.dedupe_window_s + 1.0 - time.monotonic()
+        if self.dedupe_window_s and remaining > 0:
+            await asyncio.sleep(remaining)
 
     async def drain(self) -> None:
         """Complete leftovers from earlier runs (only matters on a shared namespace)."""
@@ -93,6 +100,7 @@ def _servicebus_harness() -> BusHarness:
         lock_s=float(os.environ.get("SERVICEBUS_LOCK_DURATION_S", "60")),
         max_delivery=int(os.environ.get("SERVICEBUS_MAX_DELIVERY_COUNT", "10")),
         fanout=fanout,
+        dedupe_window_s=float(os.environ.get("SERVICEBUS_DUPLICATE_DETECTION_S", "20")),
     )
 
 
@@ -256,6 +264,7 @@ async def test_renew_lock_keeps_message_invisible(harness: BusHarness) -> None:
 async def test_dead_letter_keeps_reason_body_and_properties(harness: BusHarness) -> None:
     props = {"traceparent": "00-" + "ab" * 16 + "-" + "cd" * 8 + "-01", "user_id": "42"}
     message = _msg(harness, body=b'{"bad": true}', application_properties=props)
+    published_at = time.monotonic()
     await harness.bus.publish(harness.topic, [message])
     got = await harness.receive_one()
     assert got is not None
@@ -272,6 +281,7 @@ async def test_dead_letter_keeps_reason_body_and_properties(harness: BusHarness)
     # Browsing does not consume.
     again = await harness.bus.list_dead_letters(harness.topic, harness.subscription)
     assert message.message_id in {d.message_id for d in again}
+    await harness.outlive_duplicate_detection(published_at)
     await harness.bus.replay_dead_letters(
         harness.topic, harness.subscription, message_ids=[message.message_id]
     )
@@ -280,6 +290,7 @@ async def test_dead_letter_keeps_reason_body_and_properties(harness: BusHarness)
 
 async def test_max_delivery_count_dead_letters(harness: BusHarness) -> None:
     message = _msg(harness)
+    published_at = time.monotonic()
     await harness.bus.publish(harness.topic, [message])
     for attempt in range(1, harness.max_delivery + 1):
         got = await harness.receive_one(wait_s=5)
@@ -292,6 +303,7 @@ async def test_max_delivery_count_dead_letters(harness: BusHarness) -> None:
     assert len(mine) == 1
     assert mine[0].reason == "MaxDeliveryCountExceeded"
     assert mine[0].delivery_count >= harness.max_delivery
+    await harness.outlive_duplicate_detection(published_at)
     await harness.bus.replay_dead_letters(
         harness.topic, harness.subscription, message_ids=[str(message.message_id)]
     )
@@ -364,11 +376,13 @@ async def test_replay_resends_dead_letters_with_same_id_body_and_trace(
     props = {"traceparent": "00-" + "12" * 16 + "-" + "34" * 8 + "-01", "schema_version": 1}
     keep = _msg(harness, body=b'{"keep": 1}', application_properties=props)
     other = _msg(harness, body=b'{"other": 1}')
+    published_at = time.monotonic()
     await harness.bus.publish(harness.topic, [keep, other])
     for _ in range(2):
         got = await harness.receive_one()
         assert got is not None
         await harness.bus.dead_letter(got, reason="Boom", description="handler failed")
+    await harness.outlive_duplicate_detection(published_at)
     replayed = await harness.bus.replay_dead_letters(
         harness.topic, harness.subscription, message_ids=[str(keep.message_id)]
     )
@@ -431,6 +445,8 @@ _WORKER = textwrap.dedent(
 
     async def main(path, out, topic, sub):
         bus = LocalBus(Path(path), lock_duration_s=10, poll_interval_s=0.02)
+        await bus.receive(topic, sub, max_wait_s=0)  # connected and polling
+        Path(out + ".ready").touch()
         seen = []
         idle = 0
         while idle < 15:
@@ -468,7 +484,11 @@ async def test_two_processes_process_every_message_exactly_once(
         )
         for out in outs
     ]
-    await asyncio.sleep(0.5)  # let both start polling, so they really compete
+    deadline = time.monotonic() + 30  # both must be polling before we publish, so they compete
+    while not all(Path(f"{out}.ready").exists() for out in outs):
+        assert time.monotonic() < deadline, "workers did not start"
+        assert all(p.poll() is None for p in procs), "a worker died during start-up"
+        await asyncio.sleep(0.05)
     for i in range(0, total, 50):
         await harness.bus.publish(harness.topic, sent[i : i + 50])
     for proc in procs:

@@ -95,6 +95,10 @@ def test_parse_falls_back_to_url_when_subject_is_odd() -> None:
         ),
         (json.dumps({**AZURE_CLOUDEVENT_SAMPLE, "specversion": "0.3"}).encode(), "specversion"),
         (json.dumps({"specversion": "1.0", "type": "x"}).encode(), "invalid CloudEvent"),
+        (
+            json.dumps({k: v for k, v in AZURE_EVENTGRID_SAMPLE.items() if k != "id"}).encode(),
+            "no id",
+        ),
     ],
 )
 def test_parse_refuses_anything_else_with_contract_error(body: bytes, fragment: str) -> None:

@@ -139,3 +139,18 @@ async def test_keyvault_mapping_with_fake_client_maps_errors() -> None:
 def test_keyvault_from_settings_needs_vault_url() -> None:
     with pytest.raises(ConfigurationError):
         KeyVaultSecretStore.from_settings(PlatformSettings())
+
+
+def test_composition_picks_key_vault_only_when_a_vault_url_is_set(tmp_path: Path) -> None:
+    from shared.composition import build_secret_store
+
+    assert isinstance(build_secret_store(PlatformSettings(data_dir=tmp_path)), EnvSecretStore)
+    azure = PlatformSettings(
+        data_dir=tmp_path,
+        profile="azure",
+        servicebus_fully_qualified_namespace="ns.servicebus.windows.net",
+        blob_account_url="https://acct.blob.core.windows.net",
+    )
+    assert isinstance(build_secret_store(azure), EnvSecretStore)  # compose: no Key Vault
+    with_vault = azure.model_copy(update={"key_vault_url": "https://kv.vault.azure.net"})
+    assert isinstance(build_secret_store(with_vault), KeyVaultSecretStore)

@@ -17,12 +17,15 @@ from azure.servicebus import NEXT_AVAILABLE_SESSION, ServiceBusReceiveMode, Serv
 from azure.servicebus.exceptions import (
     MessageAlreadySettled,
     MessageLockLostError,
+    MessageSizeExceededError,
     MessagingEntityNotFoundError,
+    OperationTimeoutError,
     ServiceBusConnectionError,
 )
 from pydantic import SecretStr
 
 from shared.adapters.bus.servicebus import (
+    PublishTooLarge,
     ServiceBusBus,
     ServiceBusEntityNotFound,
     ServiceBusHandle,
@@ -291,6 +294,9 @@ async def test_servicebus_mapping_with_fake_sdk_connection_errors_are_transient(
     client.senders["t"].fail_with = MessagingEntityNotFoundError(message="no such topic")
     with pytest.raises(ServiceBusEntityNotFound):
         await bus.publish("t", [OutgoingMessage(body=b"x")])
+    client.senders["t"].fail_with = MessageSizeExceededError(message="batch too big")
+    with pytest.raises(PublishTooLarge):
+        await bus.publish("t", [OutgoingMessage(body=b"x")])
 
 
 async def test_servicebus_mapping_with_fake_sdk_dead_letters_are_peeked_from_the_dlq() -> None:
@@ -356,3 +362,19 @@ async def test_servicebus_mapping_with_fake_sdk_from_settings_needs_a_namespace(
     assert bus.use_sessions and bus.prefetch == 3
     assert ("storage.blob-events", "loader") in await bus.subscriptions()
     await bus.close()
+
+
+async def test_servicebus_mapping_with_fake_sdk_idle_session_is_released() -> None:
+    client = FakeClient()
+    idle = FakeReceiver()
+    no_session = FakeReceiver()
+    no_session.fail_receive = OperationTimeoutError(message="no session available")
+    client.receivers[("t", "sub", None)] = [idle, no_session, FakeReceiver()]
+    bus = _bus(client, use_sessions=True)
+    assert await bus.receive("t", "sub", max_wait_s=0.1) == []
+    assert idle.closed  # a dry session is given back so another replica can take it
+    assert await bus.receive("t", "sub", max_wait_s=0.1) == []  # timeout = idle, not an error
+    assert no_session.closed
+    await bus.receive("t", "sub", max_wait_s=0.1)
+    assert len(client.receiver_kwargs) == 3
+    assert all(k["session_id"] == NEXT_AVAILABLE_SESSION for k in client.receiver_kwargs)

@@ -28,8 +28,15 @@ async def _client(tmp_path: Path, handler: Handler, *, attempts: int = 4) -> Who
     )
 
     def token_endpoint(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, json={"access_token": "a1", "refresh_token": "r1",
-                                         "expires_in": 3600, "scope": "offline"})
+        return httpx.Response(
+            200,
+            json={
+                "access_token": "a1",
+                "refresh_token": "r1",
+                "expires_in": 3600,
+                "scope": "offline",
+            },
+        )
 
     def route(request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("/token"):
@@ -37,15 +44,22 @@ async def _client(tmp_path: Path, handler: Handler, *, attempts: int = 4) -> Who
         return handler(request)
 
     http = httpx.AsyncClient(transport=httpx.MockTransport(route))
-    oauth = WhoopOAuth(http, oauth_base_url="http://w/oauth/oauth2", client_id="c",
-                       client_secret=SecretStr("s"))
+    oauth = WhoopOAuth(
+        http, oauth_base_url="http://w/oauth/oauth2", client_id="c", client_secret=SecretStr("s")
+    )
 
     async def no_sleep(_: float) -> None:
         return None
 
     limiter = SqliteRateLimiter(tmp_path / "rl.db", RateLimits(1000, 100_000), sleep=no_sleep)
-    return WhoopClient(http, base_url="http://w/developer", tokens=TokenProvider(store, oauth),
-                       limiter=limiter, retry=RetryPolicy(attempts, 0.0, 0.0), sleep=no_sleep)
+    return WhoopClient(
+        http,
+        base_url="http://w/developer",
+        tokens=TokenProvider(store, oauth),
+        limiter=limiter,
+        retry=RetryPolicy(attempts, 0.0, 0.0),
+        sleep=no_sleep,
+    )
 
 
 def _sequence(*responses: httpx.Response | Exception) -> tuple[Handler, list[httpx.Request]]:
@@ -114,8 +128,9 @@ async def test_pagination_keeps_bounds_and_uses_camel_case_cursor(tmp_path: Path
         seen.append(request)
         assert "next_token" not in request.url.params
         records, nxt = pages[request.url.params.get("nextToken")]
-        return httpx.Response(200, content=json.dumps(
-            {"records": [{"id": r} for r in records], "next_token": nxt}))
+        return httpx.Response(
+            200, content=json.dumps({"records": [{"id": r} for r in records], "next_token": nxt})
+        )
 
     client = await _client(tmp_path, handler)
     start, end = datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 2, 1, tzinfo=UTC)
@@ -124,6 +139,7 @@ async def test_pagination_keeps_bounds_and_uses_camel_case_cursor(tmp_path: Path
     assert {(r.url.params["start"], r.url.params["end"], r.url.params["limit"]) for r in seen} == {
         ("2025-01-01T00:00:00.000Z", "2025-02-01T00:00:00.000Z", "25")
     }
-    resumed = [p async for p in client.paginate("/v2/cycle", user_id=1, start=start, end=end,
-                                                cursor="t2")]
+    resumed = [
+        p async for p in client.paginate("/v2/cycle", user_id=1, start=start, end=end, cursor="t2")
+    ]
     assert len(resumed) == 1 and resumed[0].cursor == "t2"

@@ -23,6 +23,11 @@ def test_blob_path_layout() -> None:
     )
 
 
+def test_job_id_cannot_escape_the_folder() -> None:
+    path = bronze.blob_path(Resource.SLEEP, 1, FETCHED, "webhook-../../x y", 0)
+    assert path.endswith("_webhook-..-..-x-y_00000.ndjson.gz") and path.count("/") == 5
+
+
 def test_lines_are_records_untouched() -> None:
     record = {"id": "ü-1", "score": {"strain": 11.873412, "x": None}, "nap": False, "n": 1.0}
     lines = gzip.decompress(bronze.ndjson_gz([record, record])).decode().splitlines()
@@ -33,18 +38,44 @@ def test_lines_are_records_untouched() -> None:
 
 
 def test_tombstone_shape() -> None:
-    line = bronze.tombstone(Resource.RECOVERY, key_field="sleep_id", key="ecfc", user_id=10129,
-                            deleted_at=FETCHED, source="webhook")
-    assert line == {"wdp_tombstone": True, "resource": "recovery", "key_field": "sleep_id",
-                    "key": "ecfc", "user_id": 10129, "deleted_at": "2025-03-12T04:05:51.207Z",
-                    "source": "webhook"}
+    line = bronze.tombstone(
+        Resource.RECOVERY,
+        key_field="sleep_id",
+        key="ecfc",
+        user_id=10129,
+        deleted_at=FETCHED,
+        source="webhook",
+    )
+    assert line == {
+        "wdp_tombstone": True,
+        "resource": "recovery",
+        "key_field": "sleep_id",
+        "key": "ecfc",
+        "user_id": 10129,
+        "deleted_at": "2025-03-12T04:05:51.207Z",
+        "source": "webhook",
+    }
 
 
 def test_metadata_fields() -> None:
-    meta = bronze.metadata(user_id=1, resource=Resource.CYCLE, window_start=None,
-                           window_end=None, fetched_at=FETCHED, trace_id="abc", job_id="j")
-    assert set(meta) == {"user_id", "resource", "window_start", "window_end", "fetched_at",
-                         "trace_id", "job_id"}
+    meta = bronze.metadata(
+        user_id=1,
+        resource=Resource.CYCLE,
+        window_start=None,
+        window_end=None,
+        fetched_at=FETCHED,
+        trace_id="abc",
+        job_id="j",
+    )
+    assert set(meta) == {
+        "user_id",
+        "resource",
+        "window_start",
+        "window_end",
+        "fetched_at",
+        "trace_id",
+        "job_id",
+    }
     assert meta["window_start"] == "1970-01-01T00:00:00.000Z"
     assert meta["window_end"] == meta["fetched_at"] == "2025-03-12T04:05:51.207Z"
 

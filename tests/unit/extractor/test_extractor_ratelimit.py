@@ -22,8 +22,11 @@ class FakeTime:
 
 def _limiter(path: Path, t: FakeTime, per_minute: int = 5) -> SqliteRateLimiter:
     return SqliteRateLimiter(
-        path, RateLimits(per_minute=per_minute, per_day=12, margin_s=0.5),
-        clock=t.clock, sleep=t.sleep, jitter_s=0.0,
+        path,
+        RateLimits(per_minute=per_minute, per_day=12, margin_s=0.5),
+        clock=t.clock,
+        sleep=t.sleep,
+        jitter_s=0.0,
     )
 
 
@@ -67,7 +70,10 @@ async def test_remaining_header_resyncs_local_view(tmp_path: Path) -> None:
 
 def test_parse_headers() -> None:
     assert parse_rate_headers(
-        {"X-RateLimit-Limit": "100, 100;window=60, 10000;window=86400",
-         "X-RateLimit-Remaining": "98", "X-RateLimit-Reset": "3"}
+        {
+            "X-RateLimit-Limit": "100, 100;window=60, 10000;window=86400",
+            "X-RateLimit-Remaining": "98",
+            "X-RateLimit-Reset": "3",
+        }
     ) == (98, 3.0, 100)
     assert parse_rate_headers({}) == (None, None, None)

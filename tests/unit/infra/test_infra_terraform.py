@@ -9,7 +9,10 @@ real ``PlatformSettings`` fields, and role assignments are scoped below namespac
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -18,8 +21,12 @@ from typing import Any
 import hcl2
 import pytest
 
+from extractor.settings import ExtractorSettings
+from receiver.settings import ReceiverSettings
+from scorer.settings import ScorerSettings
 from shared.contracts.topics import SUBSCRIPTIONS, Topic
 from shared.settings import PlatformSettings
+from transformer.settings import TransformerSettings
 
 ROOT = Path(__file__).resolve().parents[3]
 AZURE = ROOT / "infrastructure" / "azure"
@@ -44,7 +51,6 @@ ALLOWED_ROLES = {
     "Azure Service Bus Data Owner",  # KEDA scaler identities only, on one subscription each
     "Storage Blob Data Reader",
     "Storage Blob Data Contributor",
-    "Storage Table Data Contributor",
     "Key Vault Secrets User",
     "Key Vault Secrets Officer",
     "AcrPull",
@@ -56,13 +62,32 @@ ALLOWED_SCOPES = {
     "${var.blob_events_topic_id}": "the storage.blob-events topic",
     "${var.lake_container_id}": "the lake container",
     "${local.event_dead_letters_container_id}": "the Event Grid dead-letter container",
-    "${var.token_table_id}": "the token table",
+    "${var.token_container_id}": "the token container",
     # Key Vault RBAC on a single secret needs the secret to exist before the assignment;
     # operators create them after the first apply, so the vault is the narrowest scope.
     "${var.key_vault_id}": "the Key Vault (documented exception)",
     "${azurerm_key_vault.this.id}": "the Key Vault (secret officers)",
     "${var.container_registry_id}": "the image registry (pull only)",
 }
+
+
+# Environment variable prefix -> the settings class that reads it.
+SERVICE_SETTINGS: dict[str, type[Any]] = {
+    "WDP_RECEIVER_": ReceiverSettings,
+    "WDP_EXTRACTOR_": ExtractorSettings,
+    "WDP_TRANSFORMER_": TransformerSettings,
+    "WDP_SCORER_": ScorerSettings,
+}
+
+
+def is_settings_field(env_name: str) -> bool:
+    """True when some settings class reads ``env_name`` (service prefixes before WDP_)."""
+    for prefix, settings_cls in SERVICE_SETTINGS.items():
+        if env_name.startswith(prefix):
+            return env_name[len(prefix) :].lower() in settings_cls.model_fields
+    if env_name.startswith("WDP_"):
+        return env_name[4:].lower() in PlatformSettings.model_fields
+    return env_name in {"APPLICATIONINSIGHTS_CONNECTION_STRING", "AZURE_CLIENT_ID"}
 
 
 def unquote(value: Any) -> Any:
@@ -263,7 +288,6 @@ def test_infra_topics_and_subscriptions_equal_shared_contracts() -> None:
     assert declared == {(s.topic.value, s.name) for s in SUBSCRIPTIONS}
     assert set(topics) == {t.value for t in Topic}
     assert module("contract").locals["blob_events_topic"] == Topic.BLOB_EVENTS.value
-    assert set(module("contract").locals["session_capable_topics"]) <= set(topics)
 
 
 def test_infra_service_wiring_uses_only_declared_subscriptions_and_topics() -> None:
@@ -277,9 +301,10 @@ def test_infra_service_wiring_uses_only_declared_subscriptions_and_topics() -> N
         for topic in wiring["publishes"]:
             assert topic in {t.value for t in Topic}, f"{service} publishes to unknown {topic}"
             if topic in wiring["consumes"]:
-                # The one deliberate loop: the extractor chunks a backfill into SyncRequested
-                # messages and re-schedules rate-limited jobs on its own topic.
-                assert (service, topic) == ("extractor", Topic.SYNC_REQUESTED.value), topic
+                # The deliberate loops: the extractor starts a backfill as SyncRequested and
+                # re-schedules not-yet-scored recovery webhooks on their own topic.
+                assert service == "extractor", topic
+                assert topic in {Topic.SYNC_REQUESTED.value, Topic.WEBHOOK_RECEIVED.value}
     assert len(consumed) == len(set(consumed)), "a subscription has two consuming services"
     # Every subscription has a container app behind it, except the operators' observer.
     assert subscriptions - set(consumed) == {(Topic.PREDICTIONS_WRITTEN.value, "observer")}
@@ -315,7 +340,7 @@ def test_infra_service_bus_semantics_match_the_local_bus() -> None:
     sub = sb.resource("azurerm_servicebus_subscription", "this")
     assert sub["dead_lettering_on_message_expiration"] is True
     assert sub["max_delivery_count"] == "${var.max_delivery_count}"
-    assert "var.sessions_enabled" in sub["requires_session"]
+    assert sub["requires_session"] == "${var.sessions_enabled}"
     defaults = {name: body.get("default") for name, body in sb.variables}
     assert defaults["max_delivery_count"] == PlatformSettings().bus_max_delivery_count == 10
     assert defaults["sku"] == "Standard"
@@ -330,6 +355,23 @@ def test_infra_env_bus_settings_agree_between_broker_and_services(env: str) -> N
     assert broker["sessions_enabled"] == apps["platform"]["sessions_enabled"]
     assert broker["topics"] == "${module.contract.topics}"
     assert broker["sku"] == ("Standard" if env == "dev" else "Premium")
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_infra_blob_events_join_the_adapters_shared_session_when_sessions_are_on(env: str) -> None:
+    """ServiceBusBus opens session receivers on every subscription when sessions are on, so
+    Event Grid must stamp the session id the adapter uses for messages without a user."""
+    from shared.adapters.bus.servicebus import DEFAULT_SESSION_ID
+
+    storage_call = dict(load_dir(ENVS / env).blocks("module"))["storage"]
+    assert storage_call["event_session_id"] == (
+        f'${{var.sessions_enabled ? "{DEFAULT_SESSION_ID}" : null}}'
+    )
+    sub = module("storage").resource(
+        "azurerm_eventgrid_system_topic_event_subscription", "bronze_created"
+    )
+    prop = first_block(dynamic(sub, "delivery_property"), "content")
+    assert prop["header_name"] == "SessionId" and prop["type"] == "Static"
 
 
 # --- storage and Event Grid -------------------------------------------------------------------
@@ -365,6 +407,17 @@ def test_infra_blob_created_events_for_bronze_reach_the_blob_events_topic() -> N
         assert call["blob_events_topic_id"] == (
             "${module.service_bus.topic_ids[module.contract.blob_events_topic]}"
         )
+
+
+def test_infra_token_container_matches_the_token_store_adapter() -> None:
+    from shared.adapters.tokens.azure_blob import DEFAULT_CONTAINER
+
+    storage = module("storage")
+    defaults = {name: body.get("default") for name, body in storage.variables}
+    assert defaults["token_container_name"] == DEFAULT_CONTAINER
+    assert defaults["token_container_name"] != defaults["container_name"], "keep tokens apart"
+    tokens = module("rbac").resource("azurerm_role_assignment", "tokens")
+    assert tokens["scope"] == "${var.token_container_id}"
 
 
 def test_infra_key_vault_is_rbac_mode_with_purge_protection() -> None:
@@ -413,18 +466,20 @@ def test_infra_container_apps_run_as_managed_identities_with_no_literal_secrets(
 
 def test_infra_container_app_settings_are_platform_settings_fields() -> None:
     locals_ = module("container_apps").locals
-    fields = set(PlatformSettings.model_fields)
     names: set[str] = set()
     for group in ("common_env", "whoop_env", "snowflake_env"):
         names |= set(locals_[group])
+    for service_env in locals_["service_env"].values():
+        names |= set(service_env)
     names |= set(re.findall(r"\b([A-Z][A-Z0-9_]+)\s*=", locals_["app_env"]))
     names |= set(re.findall(r"\b([A-Z][A-Z0-9_]+)\s*=", locals_["app_secret_env"]))
-    assert names, "no environment variables found"
+    assert len(names) > 20, "environment variables not found"
     for name in names:
-        if name.startswith("WDP_"):
-            assert name[4:].lower() in fields, f"{name} is not a PlatformSettings field"
-        else:
-            assert name in {"APPLICATIONINSIGHTS_CONNECTION_STRING", "AZURE_CLIENT_ID"}, name
+        assert is_settings_field(name), f"{name} is read by no settings class"
+    receiver = locals_["service_env"]["receiver"]
+    assert receiver["WDP_RECEIVER_HOST"] == "0.0.0.0"
+    ingress_port = dict(module("container_apps").variables)["ingress_target_port"]["default"]
+    assert ingress_port == 8080
     common = locals_["common_env"]
     assert common["WDP_PROFILE"] == "azure"
     assert common["WDP_BLOB_EMIT_EVENTS"] == "false"
@@ -500,3 +555,17 @@ def test_infra_rbac_derives_bus_rights_from_the_wiring_table() -> None:
     assert "svc.publishes" in rbac.locals["sends"]
     identities = rbac.resource("azurerm_user_assigned_identity", "service")
     assert identities["for_each"] == "${var.services}"
+
+
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform binary not installed")
+def test_infra_terraform_files_are_fmt_clean(tmp_path: Path) -> None:
+    """`terraform fmt -check` works offline; CI without the binary relies on the workflow job."""
+    result = subprocess.run(
+        ["terraform", "fmt", "-check", "-recursive", "-diff", str(AZURE)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "TF_CLI_CONFIG_FILE": os.devnull, "TF_DATA_DIR": str(tmp_path)},
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -51,7 +51,10 @@ class RotatingTokenEndpoint:
 def _oauth(endpoint: RotatingTokenEndpoint) -> WhoopOAuth:
     http = httpx.AsyncClient(transport=httpx.MockTransport(endpoint))
     return WhoopOAuth(
-        http, oauth_base_url="http://whoop/oauth/oauth2", client_id="c", client_secret=SecretStr("s3cret")
+        http,
+        oauth_base_url="http://whoop/oauth/oauth2",
+        client_id="c",
+        client_secret=SecretStr("s3cret"),
     )
 
 
@@ -88,9 +91,7 @@ async def test_concurrent_workers_cause_exactly_one_refresh(tmp_path: Path) -> N
     path = tmp_path / "t.sqlite3"
     await SqliteTokenStore(path, KEY).save_tokens(42, _expired())
     # Separate store + provider instances behave like separate processes (own flock fds).
-    providers = [
-        TokenProvider(SqliteTokenStore(path, KEY), _oauth(endpoint)) for _ in range(5)
-    ]
+    providers = [TokenProvider(SqliteTokenStore(path, KEY), _oauth(endpoint)) for _ in range(5)]
     tokens = await asyncio.gather(*(p.access_token(42) for p in providers for _ in range(6)))
     assert endpoint.calls == 1
     assert set(tokens) == {"a1"}

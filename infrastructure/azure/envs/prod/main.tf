@@ -39,17 +39,16 @@ module "observability" {
 module "service_bus" {
   source = "../../modules/service_bus"
 
-  name                   = "sb-${local.unique_name}"
-  location               = var.location
-  resource_group_name    = var.resource_group_name
-  topics                 = module.contract.topics
-  session_capable_topics = module.contract.session_capable_topics
-  sessions_enabled       = var.sessions_enabled
-  sku                    = "Premium"
-  premium_capacity       = 1
-  lock_duration          = "PT1M"
-  max_delivery_count     = 10
-  tags                   = local.tags
+  name                = "sb-${local.unique_name}"
+  location            = var.location
+  resource_group_name = var.resource_group_name
+  topics              = module.contract.topics
+  sessions_enabled    = var.sessions_enabled
+  sku                 = "Premium"
+  premium_capacity    = 1
+  lock_duration       = "PT1M"
+  max_delivery_count  = 10
+  tags                = local.tags
 }
 
 module "storage" {
@@ -60,7 +59,8 @@ module "storage" {
   resource_group_name        = var.resource_group_name
   blob_events_topic_id       = module.service_bus.topic_ids[module.contract.blob_events_topic]
   log_analytics_workspace_id = module.observability.resource_id
-  replication_type           = "ZRS"
+  event_session_id           = var.sessions_enabled ? "_shared" : null
+  replication_type           = "GZRS"
   tags                       = local.tags
 }
 
@@ -73,6 +73,7 @@ module "key_vault" {
   external_secret_names = concat(
     ["token-encryption-key", "whoop-client-secret"],
     [for name, svc in module.contract.services : "snowflake-${name}-private-key" if svc.snowflake],
+    flatten([for svc, envs in var.extra_secret_env : values(envs)]),
   )
   platform_secrets = {
     "appinsights-connection-string" = module.observability.app_insights_connection_string
@@ -91,7 +92,7 @@ module "rbac" {
   topic_ids             = module.service_bus.topic_ids
   subscription_ids      = module.service_bus.subscription_ids
   lake_container_id     = module.storage.lake_container_id
-  token_table_id        = module.storage.token_table_id
+  token_container_id    = module.storage.token_container_id
   key_vault_id          = module.key_vault.resource_id
   container_registry_id = var.container_registry_id
   tags                  = local.tags
@@ -116,6 +117,7 @@ module "container_apps" {
   whoop                      = var.whoop
   snowflake                  = var.snowflake
   extra_env                  = var.extra_env
+  extra_secret_env           = var.extra_secret_env
   platform = {
     environment         = local.environment
     servicebus_endpoint = module.service_bus.endpoint

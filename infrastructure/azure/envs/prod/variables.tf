@@ -87,6 +87,13 @@ variable "extra_env" {
   nullable    = false
 }
 
+variable "extra_secret_env" {
+  type        = map(map(string))
+  description = "Extra secret environment variables per service: env name => Key Vault secret name (the secret is set out of band)."
+  default     = {}
+  nullable    = false
+}
+
 variable "location" {
   type        = string
   description = "Azure region of every resource."

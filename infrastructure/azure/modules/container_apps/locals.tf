@@ -72,6 +72,23 @@ locals {
     WDP_SNOWFLAKE_PRIVATE_KEY_PATH = "${local.secrets_mount_path}/snowflake-private-key"
   }
 
+  # Service-specific settings (WDP_<SERVICE>_* fields of each service's settings class).
+  service_env = {
+    receiver = {
+      # Listen on all interfaces inside the container; ingress terminates TLS in front.
+      WDP_RECEIVER_HOST        = "0.0.0.0"
+      WDP_RECEIVER_PORT        = tostring(var.ingress_target_port)
+      WDP_RECEIVER_ENVIRONMENT = var.platform.environment
+      # External ingress FQDN is <app name>.<environment default domain>; the OAuth redirect
+      # registered at WHOOP is <this>/auth/whoop/callback.
+      WDP_RECEIVER_PUBLIC_BASE_URL = "https://${var.app_name_prefix}-receiver.${azurerm_container_app_environment.this.default_domain}"
+    }
+    transformer = {
+      WDP_TRANSFORMER_DBT_TARGET      = "snowflake"
+      WDP_TRANSFORMER_DBT_PROJECT_DIR = "/app/dbt_project"
+    }
+  }
+
   app_env = {
     for name, svc in var.services : name => merge(
       local.common_env,
@@ -81,6 +98,7 @@ locals {
         WDP_SNOWFLAKE_USER = var.snowflake.users[name].user
         WDP_SNOWFLAKE_ROLE = var.snowflake.users[name].role
       }) : {},
+      try(local.service_env[name], {}),
       lookup(var.extra_env, name, {}),
     )
   }
@@ -90,13 +108,15 @@ locals {
     for name, svc in var.services : name => merge(
       { "appinsights-connection-string" = var.secret_ids["appinsights-connection-string"] },
       svc.snowflake ? { "snowflake-private-key" = var.secret_ids["snowflake-${name}-private-key"] } : {},
+      { for env, secret in lookup(var.extra_secret_env, name, {}) : secret => var.secret_ids[secret] },
     )
   }
 
   # Environment variables filled from those secrets (env name => secret name).
   app_secret_env = {
-    for name, svc in var.services : name => {
-      APPLICATIONINSIGHTS_CONNECTION_STRING = "appinsights-connection-string"
-    }
+    for name, svc in var.services : name => merge(
+      { APPLICATIONINSIGHTS_CONNECTION_STRING = "appinsights-connection-string" },
+      lookup(var.extra_secret_env, name, {}),
+    )
   }
 }

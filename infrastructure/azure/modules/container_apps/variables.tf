@@ -200,6 +200,18 @@ variable "extra_env" {
   }
 }
 
+variable "extra_secret_env" {
+  type        = map(map(string))
+  description = "Extra secret environment variables per service: env name => Key Vault secret name (e.g. receiver WDP_RECEIVER_API_KEYS => receiver-api-keys)."
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = alltrue(flatten([for svc, envs in var.extra_secret_env : [for k, v in envs : can(regex("^[A-Z][A-Z0-9_]*$", k)) && contains(keys(var.secret_ids), v)]]))
+    error_message = "extra_secret_env keys must be upper-case env names and every value a secret name present in secret_ids."
+  }
+}
+
 variable "health_path" {
   type        = string
   description = "HTTP path of the receiver's health endpoint (liveness and readiness probes)."
@@ -214,8 +226,8 @@ variable "health_path" {
 
 variable "ingress_target_port" {
   type        = number
-  description = "Port the receiver listens on inside its container."
-  default     = 8000
+  description = "Port the receiver listens on inside its container (WDP_RECEIVER_PORT)."
+  default     = 8080
   nullable    = false
 
   validation {

@@ -12,16 +12,6 @@ locals {
     "ml.predictions-written"  = ["observer"]
   }
 
-  # Topics whose messages carry a user id (Message.partition_key) and may therefore use
-  # Service Bus sessions for per-user ordering. Event Grid deliveries and batch-level events
-  # have no session id, so their topics never require sessions.
-  session_capable_topics = [
-    "whoop.webhook-received",
-    "whoop.sync-requested",
-    "whoop.user-connected",
-    "whoop.user-disconnected",
-  ]
-
   # One entry per deployed service (the `observer` subscription is read by operators with
   # `wdp dlq` / dashboards, not by a container app).
   #   consumes     topic => subscription the service receives from (KEDA scales on these)
@@ -29,7 +19,7 @@ locals {
   #   blob_access  none | read | write  on the `lake` container
   #   key_vault    reads secrets at run time (WHOOP client secret, token encryption key)
   #   snowflake    connects to the warehouse (gets the WDP_SNOWFLAKE_* settings and key)
-  #   tokens       reads/writes the encrypted OAuth token table
+  #   tokens       reads/writes the encrypted OAuth token container
   #   ingress      HTTP ingress (only the receiver: OAuth callback, webhooks, REST sync API)
   services = {
     receiver = {
@@ -48,9 +38,10 @@ locals {
         "whoop.user-connected"    = "extractor"
         "whoop.user-disconnected" = "extractor"
       }
-      # A connected user's backfill is chunked into SyncRequested messages, and a job that
-      # hits WHOOP's rate limit re-schedules itself on the same topic.
-      publishes   = ["whoop.sync-requested"]
+      # UserConnected starts the initial backfill as a SyncRequested message, and a
+      # recovery.updated webhook whose recovery WHOOP has not scored yet is re-published to
+      # whoop.webhook-received as a scheduled retry (extractor.handlers).
+      publishes   = ["whoop.webhook-received", "whoop.sync-requested"]
       blob_access = "write"
       key_vault   = true
       snowflake   = false

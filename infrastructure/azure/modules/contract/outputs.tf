@@ -8,11 +8,6 @@ output "services" {
   value       = local.services
 }
 
-output "session_capable_topics" {
-  description = "Topics whose messages carry a per-user session id when sessions are enabled."
-  value       = local.session_capable_topics
-}
-
 output "topics" {
   description = "Map of topic name to the list of its subscription names (the shared.contracts topology)."
   value       = local.topics

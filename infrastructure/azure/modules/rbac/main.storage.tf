@@ -19,12 +19,12 @@ resource "azurerm_role_assignment" "lake_writer" {
   description          = "${each.key} writes the lake container."
 }
 
-# The encrypted token table, scoped to that one table.
+# The encrypted token container (blobs and leases), scoped to that one container.
 resource "azurerm_role_assignment" "tokens" {
   for_each = local.token_users
 
-  scope                = var.token_table_id
-  role_definition_name = "Storage Table Data Contributor"
+  scope                = var.token_container_id
+  role_definition_name = "Storage Blob Data Contributor"
   principal_id         = azurerm_user_assigned_identity.service[each.key].principal_id
   principal_type       = "ServicePrincipal"
   description          = "${each.key} reads and writes encrypted OAuth tokens."

@@ -63,10 +63,15 @@ variable "subscription_ids" {
   nullable    = false
 }
 
-variable "token_table_id" {
+variable "token_container_id" {
   type        = string
-  description = "ARM ID of the token table (scope of the table data role)."
+  description = "ARM ID of the token container (scope of the token store's blob data role)."
   nullable    = false
+
+  validation {
+    condition     = can(regex("/blobServices/default/containers/[^/]+$", var.token_container_id))
+    error_message = "token_container_id must be a container-level ID (.../blobServices/default/containers/<name>)."
+  }
 }
 
 variable "topic_ids" {

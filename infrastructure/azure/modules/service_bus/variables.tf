@@ -111,16 +111,9 @@ variable "public_network_access_enabled" {
   nullable    = false
 }
 
-variable "session_capable_topics" {
-  type        = list(string)
-  description = "Topics whose subscriptions require sessions when sessions_enabled is true (messages with a per-user partition key)."
-  default     = []
-  nullable    = false
-}
-
 variable "sessions_enabled" {
   type        = bool
-  description = "Require sessions on session-capable subscriptions for per-user ordering; set WDP_SERVICEBUS_USE_SESSIONS to the same value."
+  description = "Require sessions on every subscription for per-user ordering; WDP_SERVICEBUS_USE_SESSIONS must have the same value."
   default     = false
   nullable    = false
 }

@@ -3,12 +3,11 @@ locals {
   bronze_subject_prefix = "/blobServices/default/containers/${var.container_name}/blobs/bronze/"
 
   diagnostic_targets = {
-    blob  = "${azurerm_storage_account.this.id}/blobServices/default"
-    table = "${azurerm_storage_account.this.id}/tableServices/default"
+    blob = "${azurerm_storage_account.this.id}/blobServices/default"
   }
 
   # Container-level ARM IDs: role assignments are scoped here, not to the whole account.
   event_dead_letters_container_id = "${azurerm_storage_account.this.id}/blobServices/default/containers/${azurerm_storage_container.event_dead_letters.name}"
   lake_container_id               = "${azurerm_storage_account.this.id}/blobServices/default/containers/${azurerm_storage_container.lake.name}"
-  token_table_id                  = "${azurerm_storage_account.this.id}/tableServices/default/tables/${azurerm_storage_table.tokens.name}"
+  token_container_id              = "${azurerm_storage_account.this.id}/blobServices/default/containers/${azurerm_storage_container.tokens.name}"
 }

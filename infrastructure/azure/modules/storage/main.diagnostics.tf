@@ -1,4 +1,4 @@
-# Data-plane access logs for the lake and the token table: who wrote or read which blob is
+# Data-plane access logs for the lake and the token container: who wrote or read which blob is
 # the audit trail behind "every bronze file is exactly as WHOOP returned it".
 resource "azurerm_monitor_diagnostic_setting" "services" {
   for_each = local.diagnostic_targets

@@ -56,6 +56,18 @@ resource "azurerm_eventgrid_system_topic_event_subscription" "bronze_created" {
     type = "SystemAssigned"
   }
 
+  # Session-enabled subscriptions refuse messages without a session id; blob events are not
+  # per-user, so they share the session ServiceBusBus uses for user-less messages.
+  dynamic "delivery_property" {
+    for_each = var.event_session_id == null ? [] : [var.event_session_id]
+    content {
+      header_name = "SessionId"
+      type        = "Static"
+      value       = delivery_property.value
+      secret      = false
+    }
+  }
+
   dead_letter_identity {
     type = "SystemAssigned"
   }

@@ -33,17 +33,12 @@ output "resource_id" {
   value       = azurerm_storage_account.this.id
 }
 
-output "table_endpoint" {
-  description = "Table service endpoint of the account (token store)."
-  value       = azurerm_storage_account.this.primary_table_endpoint
+output "token_container_id" {
+  description = "ARM ID of the token container (scope for the token store's blob data role)."
+  value       = local.token_container_id
 }
 
-output "token_table_id" {
-  description = "ARM ID of the token table (scope for table data roles)."
-  value       = local.token_table_id
-}
-
-output "token_table_name" {
-  description = "Name of the token table."
-  value       = azurerm_storage_table.tokens.name
+output "token_container_name" {
+  description = "Name of the token container."
+  value       = azurerm_storage_container.tokens.name
 }

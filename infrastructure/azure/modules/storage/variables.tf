@@ -17,7 +17,7 @@ variable "location" {
 
 variable "log_analytics_workspace_id" {
   type        = string
-  description = "Log Analytics workspace that receives blob and table access logs (who wrote which bronze file)."
+  description = "Log Analytics workspace that receives blob access logs (who wrote which bronze file)."
   nullable    = false
 }
 
@@ -50,6 +50,12 @@ variable "container_name" {
   }
 }
 
+variable "event_session_id" {
+  type        = string
+  description = "Service Bus session id stamped on delivered BlobCreated events when the bus uses sessions (ServiceBusBus's shared session, \"_shared\"); null when sessions are off."
+  default     = null
+}
+
 variable "public_network_access_enabled" {
   type        = bool
   description = "Whether the account accepts traffic from public networks (Container Apps without VNet integration need it)."
@@ -59,8 +65,8 @@ variable "public_network_access_enabled" {
 
 variable "replication_type" {
   type        = string
-  description = "Account replication: ZRS (default) or GZRS for prod; dev may choose LRS."
-  default     = "ZRS"
+  description = "Account replication: GZRS (default, bronze is the system of record) for prod; dev may choose LRS."
+  default     = "GZRS"
   nullable    = false
 
   validation {
@@ -88,14 +94,14 @@ variable "tags" {
   nullable    = false
 }
 
-variable "token_table_name" {
+variable "token_container_name" {
   type        = string
-  description = "Table that stores encrypted WHOOP OAuth tokens."
-  default     = "wdptokens"
+  description = "Private container of the encrypted OAuth tokens; must equal AzureBlobTokenStore's container."
+  default     = "wdp-tokens"
   nullable    = false
 
   validation {
-    condition     = can(regex("^[A-Za-z][A-Za-z0-9]{2,62}$", var.token_table_name))
-    error_message = "token_table_name must be 3-63 letters and digits, starting with a letter."
+    condition     = can(regex("^[a-z0-9](?:[a-z0-9]|-[a-z0-9]){2,62}$", var.token_container_name))
+    error_message = "token_container_name must be 3-63 lower-case letters, digits and single hyphens."
   }
 }

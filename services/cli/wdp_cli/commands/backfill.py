@@ -56,12 +56,18 @@ async def _run(
             task = progress.add_task(f"backfill user {user_id}", total=None)
 
             def on_window(resource: str, done: int, total: int) -> None:
-                progress.update(task, completed=done, total=total,
-                                description=f"user {user_id} · {resource}")
+                progress.update(
+                    task, completed=done, total=total, description=f"user {user_id} · {resource}"
+                )
 
             result = await app.extractor.sync(
-                user_id, start, end, job_id=job_id, resources=resources,
-                reason=SyncReason.BACKFILL, progress=on_window,
+                user_id,
+                start,
+                end,
+                job_id=job_id,
+                resources=resources,
+                reason=SyncReason.BACKFILL,
+                progress=on_window,
             )
     finally:
         await app.close()
@@ -74,20 +80,35 @@ async def _run(
 
 def backfill(
     user: Annotated[int, typer.Option("--user", help="WHOOP user id (must be connected)")],
-    since: Annotated[datetime, typer.Option("--since", formats=["%Y-%m-%d"],
-                                            help="first UTC day to fetch")],
-    until: Annotated[datetime | None, typer.Option("--until", formats=["%Y-%m-%d"],
-                                                   help="stop before this UTC day "
-                                                   "(default: tomorrow)")] = None,
-    resource: Annotated[list[Resource] | None, typer.Option(
-        "--resource", "-r", help="limit to these resources (repeatable; default all four)")] = None,
-    data_dir: Annotated[Path | None, typer.Option(
-        "--data-dir", help="WDP_DATA_DIR of the local stack (default: env or .wdp)")] = None,
+    since: Annotated[
+        datetime, typer.Option("--since", formats=["%Y-%m-%d"], help="first UTC day to fetch")
+    ],
+    until: Annotated[
+        datetime | None,
+        typer.Option(
+            "--until", formats=["%Y-%m-%d"], help="stop before this UTC day (default: tomorrow)"
+        ),
+    ] = None,
+    resource: Annotated[
+        list[Resource] | None,
+        typer.Option(
+            "--resource", "-r", help="limit to these resources (repeatable; default all four)"
+        ),
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data-dir", help="WDP_DATA_DIR of the local stack (default: env or .wdp)"),
+    ] = None,
 ) -> None:
     """Backfill a user's history into bronze with a progress bar; rerun to resume."""
     asyncio.run(
-        _run(user, since.date(), until.date() if until else None,
-             list(resource or COLLECTION_RESOURCES), data_dir)
+        _run(
+            user,
+            since.date(),
+            until.date() if until else None,
+            list(resource or COLLECTION_RESOURCES),
+            data_dir,
+        )
     )
 
 

@@ -35,13 +35,23 @@ def _aware(value: datetime | None) -> datetime | None:
 
 def sync(
     user: Annotated[int, typer.Option("--user", help="WHOOP user id")],
-    start: Annotated[datetime | None, typer.Option(
-        "--start", help="UTC start (default: the resource watermark minus the overlap)")] = None,
+    start: Annotated[
+        datetime | None,
+        typer.Option(
+            "--start", help="UTC start (default: the resource watermark minus the overlap)"
+        ),
+    ] = None,
     end: Annotated[datetime | None, typer.Option("--end", help="UTC end (default: now)")] = None,
-    resource: Annotated[list[Resource] | None, typer.Option(
-        "--resource", "-r", help="limit to these resources (repeatable; default all four)")] = None,
-    data_dir: Annotated[Path | None, typer.Option(
-        "--data-dir", help="WDP_DATA_DIR of the local stack (default: env or .wdp)")] = None,
+    resource: Annotated[
+        list[Resource] | None,
+        typer.Option(
+            "--resource", "-r", help="limit to these resources (repeatable; default all four)"
+        ),
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data-dir", help="WDP_DATA_DIR of the local stack (default: env or .wdp)"),
+    ] = None,
 ) -> None:
     """Publish a SyncRequested for a user; the extractor fetches it within the rate limit."""
     request = SyncRequested(

@@ -9,7 +9,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from wdp_cli.stack import SERVICES, Stack, StackConfig, StackError, forward_signals_as_keyboard_interrupt
+from wdp_cli.stack import (
+    SERVICES,
+    Stack,
+    StackConfig,
+    StackError,
+    forward_signals_as_keyboard_interrupt,
+)
 
 console = Console()
 

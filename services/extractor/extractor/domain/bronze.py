@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -28,9 +29,10 @@ def blob_path(
     """The bronze blob path for one page (``dt`` = UTC date of the fetch)."""
     ts = fetched_at.astimezone(UTC)
     stamp = ts.strftime("%Y%m%dT%H%M%S") + f"{ts.microsecond // 1000:03d}Z"
+    safe_job = re.sub(r"[^A-Za-z0-9.-]", "-", job_id)  # ids from webhooks are not trusted
     return (
         f"bronze/whoop/{resource.value}/user_id={user_id}/dt={ts.date().isoformat()}/"
-        f"{stamp}_{job_id}_{page:05d}.ndjson.gz"
+        f"{stamp}_{safe_job}_{page:05d}.ndjson.gz"
     )
 
 

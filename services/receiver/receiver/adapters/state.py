@@ -107,7 +107,8 @@ class SqliteReceiverState(ReceiverState):
         row = (
             self._conn()
             .execute(
-                "delete from rx_oauth_state where state_hash = ? returning session_hash, expires_at",
+                "delete from rx_oauth_state where state_hash = ? "
+                "returning session_hash, expires_at",
                 (_hash(state),),
             )
             .fetchone()

@@ -144,6 +144,14 @@ class AzureBlobStore(BlobStore):
             await self.client.create_container()
         except ResourceExistsError:
             pass
+        except HttpResponseError as exc:
+            if exc.status_code != 403:
+                raise
+            # Data-plane role without container create: IaC owns the container; carry on.
+            log.info(
+                "not allowed to create container; assuming it exists",
+                extra={"container": self.container},
+            )
         self._container_checked = True
 
     # ------------------------------------------------------------------ writes

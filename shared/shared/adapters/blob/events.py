@@ -263,8 +263,9 @@ def _from_event_grid(raw: dict[str, Any]) -> BlobCreated:
         raise _contract_error(f"invalid Event Grid event: {exc}") from exc
     if event.event_type != BLOB_CREATED:
         raise IgnoredBlobEvent(str(event.event_type), event.subject)
-    when = event.event_time
-    return _blob_created(str(event.id), event.subject, event.data, when)
+    if not event.id:
+        raise _contract_error("Event Grid event has no id")
+    return _blob_created(str(event.id), event.subject, event.data, event.event_time)
 
 
 def _from_cloud_event(raw: dict[str, Any]) -> BlobCreated:

@@ -40,6 +40,7 @@ from azure.servicebus import (
 from azure.servicebus.exceptions import (
     MessageAlreadySettled,
     MessageLockLostError,
+    MessageSizeExceededError,
     MessagingEntityNotFoundError,
     OperationTimeoutError,
     ServiceBusCommunicationError,
@@ -73,6 +74,14 @@ _LOCK_LOST = (MessageLockLostError, SessionLockLostError, MessageAlreadySettled)
 
 class ServiceBusUnavailable(TransientError):
     """Connection trouble, throttling or a timeout talking to Service Bus; retry later."""
+
+
+class PublishTooLarge(TerminalError):
+    """The messages of one ``publish`` do not fit in one Service Bus batch.
+
+    Splitting would silently break the port's all-or-none promise, so the caller must publish
+    smaller groups (or smaller bodies: put payloads in blob storage and send the path).
+    """
 
 
 class ServiceBusEntityNotFound(TerminalError):
@@ -175,6 +184,7 @@ class ServiceBusBus(MessageBus):
         self._senders: dict[str, Any] = {}
         self._receivers: dict[tuple[str, str], _Receiver] = {}
         self._renewer: Any = None
+        self._renewing: set[int] = set()  # id() of session receivers registered for renewal
         self._lock = asyncio.Lock()
 
     @classmethod
@@ -245,6 +255,7 @@ class ServiceBusBus(MessageBus):
         Raises:
             ServiceBusUnavailable: transient trouble; the caller retries.
             ServiceBusEntityNotFound: the topic does not exist.
+            PublishTooLarge: the messages do not fit in one batch.
         """
         if not messages:
             return
@@ -253,6 +264,10 @@ class ServiceBusBus(MessageBus):
             await self._sender(topic).send_messages(batch)
         except MessagingEntityNotFoundError as exc:
             raise ServiceBusEntityNotFound(f"topic {topic!r} not found: {exc}") from exc
+        except MessageSizeExceededError as exc:
+            raise PublishTooLarge(
+                f"{len(batch)} message(s) to {topic!r} exceed one batch: {exc}"
+            ) from exc
         except _TRANSIENT as exc:
             raise ServiceBusUnavailable(f"publish to {topic!r} failed: {exc}") from exc
 
@@ -319,6 +334,12 @@ class ServiceBusBus(MessageBus):
             )
         except MessagingEntityNotFoundError as exc:
             raise ServiceBusEntityNotFound(f"{topic}/{subscription} not found: {exc}") from exc
+        except OperationTimeoutError as exc:
+            await self._drop_receiver(key)
+            if self.use_sessions:
+                # No session became available within max_wait: an idle subscription, not a fault.
+                return []
+            raise ServiceBusUnavailable(f"receive from {topic}/{subscription}: {exc}") from exc
         except (*_TRANSIENT, SessionLockLostError) as exc:
             await self._drop_receiver(key)
             raise ServiceBusUnavailable(f"receive from {topic}/{subscription}: {exc}") from exc
@@ -334,11 +355,11 @@ class ServiceBusBus(MessageBus):
 
                 self._renewer = AutoLockRenewer()
             session = getattr(receiver, "session", None)
-            if session is not None and not getattr(receiver, "_wdp_renewing", False):
+            if session is not None and id(receiver) not in self._renewing:
                 self._renewer.register(
                     receiver, session, max_lock_renewal_duration=SESSION_LOCK_RENEWAL_S
                 )
-                receiver._wdp_renewing = True
+                self._renewing.add(id(receiver))
             return
         # An empty session: let the next receive pick the next available session.
         await self._drop_receiver(key)
@@ -346,6 +367,7 @@ class ServiceBusBus(MessageBus):
     async def _drop_receiver(self, key: tuple[str, str]) -> None:
         receiver = self._receivers.pop(key, None)
         if receiver is not None:
+            self._renewing.discard(id(receiver))
             try:
                 await receiver.close()
             except Exception as exc:  # closing a broken link must not mask the real error

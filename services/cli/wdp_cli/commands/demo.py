@@ -1,7 +1,8 @@
-"""The demo flow as a library: stack up → OAuth connect → backfill → webhooks → summary data.
+"""``wdp demo``: stack up → OAuth connect → 90-day backfill → webhooks → predictions → summary.
 
-``wdp demo`` renders what :func:`run_demo` returns; the e2e test calls :func:`run_demo` with a
-temp dir and asserts on the same result, so the demo and the test cannot drift apart.
+The flow is a library function, :func:`run_demo`; the ``demo`` command renders its result and
+the e2e test calls it with a temp dir and asserts on the same result, so the demo and the test
+cannot drift apart.
 
 Every step talks to the platform the way a person or WHOOP would: the OAuth flow goes through
 the receiver's ``/auth/whoop/login`` with a cookie jar and the simulator's authorize page; the
@@ -20,10 +21,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
 
 from shared.contracts import PredictionsWritten, Topic, decode
 from shared.contracts.messages import COLLECTION_RESOURCES
@@ -31,7 +35,7 @@ from shared.contracts.topics import subscription
 from shared.errors import PlatformError
 from shared.ports import MessageBus, Warehouse
 from shared.settings import PlatformSettings
-from wdp_cli.stack import Stack, StackConfig
+from wdp_cli.stack import Stack, StackConfig, StackError, forward_signals_as_keyboard_interrupt
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +58,7 @@ class DemoOptions:
     backfill_days: int = 90
     user_index: int = 0
     webhooks: int = 20
+    train: bool = True
     keep: bool = False
     step_timeout_s: float = 180.0
     event_timeout_s: float = 60.0
@@ -91,6 +96,7 @@ class DemoResult:
     gold_matches_truth: dict[str, bool]
     gold_mismatches: dict[str, str]
     days_without_prediction: list[int]
+    model_version: str | None = None
     stack: Stack | None = None
 
     def latencies(self) -> list[float]:
@@ -130,7 +136,9 @@ def connect_user(stack: Stack, user_id: int, timeout_s: float = 30.0) -> int:
         authorize_url = _with_query(login.headers["location"], user_id=str(user_id))
         consent = client.get(authorize_url)
         if consent.status_code not in (302, 303, 307):
-            raise DemoError(f"authorize did not redirect: {consent.status_code} {consent.text[:200]}")
+            raise DemoError(
+                f"authorize did not redirect: {consent.status_code} {consent.text[:200]}"
+            )
         callback = client.get(consent.headers["location"])
         if callback.status_code != 200:
             raise DemoError(f"callback failed: {callback.status_code} {callback.text[:300]}")
@@ -147,12 +155,24 @@ class SimulatorAdmin:
 
     def rescore(self, user_id: int, resource: str, key: str) -> dict[str, Any]:
         """New version of a record with a later ``updated_at``; the simulator sends a webhook."""
-        response = self.client.post(
-            "/rescore", json={"user_id": user_id, "resource": resource, "key": key}
-        )
+        response = self.client.post(f"/records/{resource}/{user_id}/{key}/rescore")
         response.raise_for_status()
         result: dict[str, Any] = response.json()
         return result
+
+    def users(self) -> list[dict[str, Any]]:
+        """Simulated users (id, index, whether they granted access)."""
+        response = self.client.get("/users")
+        response.raise_for_status()
+        result: list[dict[str, Any]] = response.json()
+        return result
+
+    def ground_truth(self, user_id: int) -> dict[str, list[dict[str, Any]]]:
+        """What each gold table must contain for the user at the simulator's clock."""
+        response = self.client.get(f"/ground-truth/{user_id}")
+        response.raise_for_status()
+        gold: dict[str, list[dict[str, Any]]] = response.json()["gold"]
+        return gold
 
     def close(self) -> None:
         """Close the HTTP client."""
@@ -168,10 +188,15 @@ def _count(warehouse: Warehouse, sql: str, params: list[Any] | None = None) -> i
 
 
 def layer_counts(
-    warehouse: Warehouse, blob_root: Path, container: str, user_id: int | None = None
+    warehouse: Warehouse, blob_root: Path, container: str
 ) -> dict[str, dict[str, int]]:
     """Rows per layer: bronze files, raw rows per resource, silver/gold tables, predictions."""
-    counts: dict[str, dict[str, int]] = {"bronze_files": {}, "raw_rows": {}, "silver": {}, "gold": {}}
+    counts: dict[str, dict[str, int]] = {
+        "bronze_files": {},
+        "raw_rows": {},
+        "silver": {},
+        "gold": {},
+    }
     bronze = blob_root / container / "bronze" / "whoop"
     for resource in [*COLLECTION_RESOURCES, "profile", "body_measurement"]:
         folder = bronze / str(resource)
@@ -247,11 +272,16 @@ def spans_of_trace(spans_file: Path, trace_id: str) -> list[dict[str, Any]]:
 
 
 def compare_gold_with_truth(
-    warehouse: Warehouse, expected: dict[str, list[dict[str, Any]]], user_id: int
+    warehouse: Warehouse,
+    expected: dict[str, list[dict[str, Any]]],
+    user_id: int,
+    min_date_key: int = 0,
 ) -> tuple[dict[str, bool], dict[str, str]]:
     """Per gold table: do the warehouse's rows equal the generator's ground truth?
 
-    Compared on every column the truth names, floats to 1e-6, timestamps as naive UTC.
+    Only days ``>= min_date_key`` are compared on both sides (the backfill window's interior:
+    its first day depends on whether a record's start fell just inside the window). Compared
+    on every column the truth names, floats to 1e-6, timestamps as naive UTC.
     """
     matches: dict[str, bool] = {}
     why: dict[str, str] = {}
@@ -262,11 +292,12 @@ def compare_gold_with_truth(
         "fact_workouts": "workout_id",
     }
     for table in GOLD_TABLES:
-        truth = expected.get(table, [])
+        truth = [r for r in expected.get(table, []) if int(r["date_key"]) >= min_date_key]
         columns = sorted(truth[0]) if truth else ["user_key", "date_key"]
         key = keys[table]
         rows = warehouse.query(
-            f"select {', '.join(columns)} from gold.{table} where user_key = ?", [user_id]
+            f"select {', '.join(columns)} from gold.{table} where user_key = ? and date_key >= ?",
+            [user_id, min_date_key],
         )
         got = {str(r[key]): r for r in rows} if truth else {}
         want = {str(r[key]): r for r in truth}
@@ -297,8 +328,10 @@ def _same(got: Any, want: Any) -> bool:
             return abs(float(got) - float(want)) <= 1e-6 * max(1.0, abs(float(want)))
         except (TypeError, ValueError):
             return False
-    if isinstance(want, datetime) and isinstance(got, datetime):
-        return want.replace(tzinfo=None) == got.replace(tzinfo=None)
+    if isinstance(got, datetime):
+        # The truth arrives as JSON: ISO strings of naive UTC / local datetimes.
+        expected = want if isinstance(want, datetime) else datetime.fromisoformat(str(want))
+        return got.replace(tzinfo=None) == expected.replace(tzinfo=None)
     if isinstance(want, list | tuple):
         return len(want) == len(list(got)) and all(
             _same(a, b) for a, b in zip(list(got), want, strict=True)
@@ -318,10 +351,6 @@ def run_demo(options: DemoOptions) -> DemoResult:
 
 async def _run(options: DemoOptions) -> DemoResult:  # noqa: C901 - one linear story
     from shared.composition import build_bus, build_warehouse
-    from whoop_simulator.config import SimulatorConfig
-    from whoop_simulator.generator import generate_user, user_id_for
-    from whoop_simulator.ground_truth import expected_gold
-    from whoop_simulator.timeutil import to_ms
 
     started = time.monotonic()
     say = options.progress
@@ -339,7 +368,6 @@ async def _run(options: DemoOptions) -> DemoResult:  # noqa: C901 - one linear s
         },
     )
     stack = Stack(config)
-    user_id = user_id_for(options.user_index)
     settings = PlatformSettings(data_dir=stack.data_dir)
     stack.start()
     bus: MessageBus | None = None
@@ -352,6 +380,8 @@ async def _run(options: DemoOptions) -> DemoResult:  # noqa: C901 - one linear s
         await bus.ensure_topology()
         warehouse = build_warehouse(settings)
         admin = SimulatorAdmin(stack.simulator_url, stack.admin_token)
+        simulated = await asyncio.to_thread(admin.users)
+        user_id = int(next(u["user_id"] for u in simulated if u["index"] == options.user_index))
 
         say(f"connecting user {user_id} through OAuth")
         connected = await asyncio.to_thread(connect_user, stack, user_id)
@@ -359,19 +389,11 @@ async def _run(options: DemoOptions) -> DemoResult:  # noqa: C901 - one linear s
             raise DemoError(f"receiver connected user {connected}, expected {user_id}")
         backfill_started = time.monotonic()
 
-        sim_config = SimulatorConfig(
-            seed=options.seed, n_users=options.users, history_days=options.history_days, now=sim_now
-        )
-        sim_user = generate_user(
-            options.seed,
-            options.user_index,
-            sim_config.start_date(),
-            sim_config.total_days(),
-            now=sim_now,
-        )
-        truth = expected_gold(sim_user, as_of_ms=to_ms(sim_now))
-        cutoff = int((sim_now - timedelta(days=options.backfill_days)).strftime("%Y%m%d"))
-        expected_recovery = [r for r in truth["fact_daily_recovery"] if r["date_key"] >= cutoff - 1]
+        truth = await asyncio.to_thread(admin.ground_truth, user_id)
+        # The interior of the backfill window: two days of margin for records whose start
+        # fell just outside it.
+        floor = int((sim_now - timedelta(days=options.backfill_days - 2)).strftime("%Y%m%d"))
+        expected_recovery = [r for r in truth["fact_daily_recovery"] if r["date_key"] >= floor]
 
         say(f"backfilling {options.backfill_days} days; waiting for gold and predictions")
         deadline = time.monotonic() + options.step_timeout_s
@@ -379,15 +401,18 @@ async def _run(options: DemoOptions) -> DemoResult:  # noqa: C901 - one linear s
         while True:
             stack.check_alive()
             gold_days = _count(
-                wh, "select count(*) as n from gold.fact_daily_recovery where user_key = ?", [user_id]
+                wh,
+                "select count(*) as n from gold.fact_daily_recovery "
+                "where user_key = ? and date_key >= ?",
+                [user_id, floor],
             )
             predicted = _count(
                 wh,
                 "select count(*) as n from gold.fact_predictions where user_key = ? "
-                "and model_name = ?",
-                [user_id, BASELINE_MODEL],
+                "and model_name = ? and date_key > ?",
+                [user_id, BASELINE_MODEL, floor],
             )
-            if gold_days >= len(expected_recovery) and predicted >= gold_days > 0:
+            if gold_days >= len(expected_recovery) > 0 and predicted >= gold_days:
                 break
             if time.monotonic() > deadline:
                 raise DemoError(
@@ -400,13 +425,15 @@ async def _run(options: DemoOptions) -> DemoResult:  # noqa: C901 - one linear s
         # Let in-flight stragglers of the backfill settle before comparing with the truth.
         await _quiesce(bus, wh, user_id)
 
-        window = {
-            t: [r for r in rows if _in_window(r, t, cutoff)]
-            for t, rows in truth.items()
-            if t in GOLD_TABLES
-        }
-        matches, mismatches = compare_gold_with_truth(wh, window, user_id)
+        # Compare with the simulator's ground truth as of now (before our re-scores).
+        truth = await asyncio.to_thread(admin.ground_truth, user_id)
+        matches, mismatches = compare_gold_with_truth(wh, truth, user_id, floor)
         missing = _days_without_prediction(wh, user_id)
+
+        model_version = None
+        if options.train:
+            say("training the ridge model on the backfilled gold (wdp ml train)")
+            model_version = await _train(settings, wh)
 
         say(f"firing {options.webhooks} webhooks (re-scored recoveries) and timing predictions")
         await _drain(bus)
@@ -417,8 +444,12 @@ async def _run(options: DemoOptions) -> DemoResult:  # noqa: C901 - one linear s
         )
         events: list[EventLatency] = []
         for row in recent:
-            day = date(row["date_key"] // 10000, row["date_key"] // 100 % 100, row["date_key"] % 100)
-            event = EventLatency("recovery.updated", str(row["cycle_id"]), day, time.time(), None, None)
+            day = date(
+                row["date_key"] // 10000, row["date_key"] // 100 % 100, row["date_key"] % 100
+            )
+            event = EventLatency(
+                "recovery.updated", str(row["cycle_id"]), day, time.time(), None, None
+            )
             await asyncio.to_thread(admin.rescore, user_id, "recovery", event.record_key)
             events.append(event)
             await _await_prediction(bus, stack, event, user_id, options.event_timeout_s)
@@ -440,6 +471,7 @@ async def _run(options: DemoOptions) -> DemoResult:  # noqa: C901 - one linear s
             gold_matches_truth=matches,
             gold_mismatches=mismatches,
             days_without_prediction=missing,
+            model_version=model_version,
             stack=stack if options.keep else None,
         )
     finally:
@@ -453,10 +485,23 @@ async def _run(options: DemoOptions) -> DemoResult:  # noqa: C901 - one linear s
             await asyncio.to_thread(stack.stop)
 
 
-def _in_window(row: dict[str, Any], table: str, cutoff: int) -> bool:
-    """Rows the 90-day backfill must have fetched (by the record's start, as the API lists)."""
-    del table
-    return int(row["date_key"]) >= cutoff
+async def _train(settings: PlatformSettings, warehouse: Warehouse) -> str:
+    """Fit the model on gold and save it where the running scorer looks for new versions."""
+    from ml.data import read_gold
+    from ml.features import build_daily, build_features
+    from ml.predict import save_model
+    from ml.train import train
+    from shared.composition import build_blob_store
+
+    gold = await asyncio.to_thread(read_gold, warehouse)
+    features = build_features(build_daily(gold.recovery, gold.sleep, gold.strain, gold.workouts))
+    model = train(features)
+    blobs = build_blob_store(settings, bus=None)
+    try:
+        await save_model(blobs, model)
+    finally:
+        await blobs.close()
+    return model.version
 
 
 async def _quiesce(bus: MessageBus, warehouse: Warehouse, user_id: int) -> None:
@@ -467,7 +512,8 @@ async def _quiesce(bus: MessageBus, warehouse: Warehouse, user_id: int) -> None:
     while time.monotonic() < deadline:
         await _drain(bus)
         rows = warehouse.query(
-            "select count(*) as n, max(scored_at) as t from gold.fact_predictions where user_key = ?",
+            "select count(*) as n, max(scored_at) as t from gold.fact_predictions "
+            "where user_key = ?",
             [user_id],
         )
         signature = hash((rows[0]["n"], str(rows[0]["t"]))) if rows else 0
@@ -529,3 +575,115 @@ async def _await_prediction(
         "no prediction for event within timeout",
         extra={"record": event.record_key, "day": event.gold_day.isoformat()},
     )
+
+
+# ---------------------------------------------------------------------- the command
+def render(result: DemoResult, console: Console) -> None:
+    """Print the demo summary: rows per layer, latency, the trace, truth checks, wall time."""
+    layers = Table(title="Rows per layer", show_lines=False)
+    layers.add_column("layer")
+    layers.add_column("table / resource")
+    layers.add_column("rows", justify="right")
+    for layer in ("bronze_files", "raw_rows", "silver", "gold", "quarantine", "predictions"):
+        for name, count in sorted(result.layer_counts.get(layer, {}).items()):
+            layers.add_row(layer.replace("_", " "), name, f"{count:,}")
+    console.print(layers)
+
+    p50, p95 = result.percentile(50), result.percentile(95)
+    latencies = Table(title=f"Webhook → prediction latency ({len(result.events)} events)")
+    latencies.add_column("#", justify="right")
+    latencies.add_column("event")
+    latencies.add_column("gold day")
+    latencies.add_column("latency (s)", justify="right")
+    for i, event in enumerate(result.events, start=1):
+        latency = event.latency_s
+        latencies.add_row(
+            str(i),
+            event.kind,
+            event.gold_day.isoformat(),
+            f"{latency:.2f}" if latency is not None else "[red]timeout[/]",
+        )
+    console.print(latencies)
+    console.print(
+        f"p50 [bold]{p50:.2f} s[/]  p95 [bold]{p95:.2f} s[/]"
+        if p50 is not None and p95 is not None
+        else "[red]no prediction was observed for any webhook[/]"
+    )
+    console.print(
+        f"trace [bold]{result.trace_id}[/] spans services: {', '.join(result.trace_services)}"
+    )
+    if result.model_version:
+        console.print(f"model ridge_recovery version {result.model_version} trained on gold")
+    truth = ", ".join(
+        f"{t} {'[green]=[/]' if ok else '[red]≠[/]'}" for t, ok in result.gold_matches_truth.items()
+    )
+    console.print(f"gold vs simulator ground truth (user {result.user_id}): {truth}")
+    for table, why in result.gold_mismatches.items():
+        console.print(f"  [red]{table}[/]: {why}")
+    if result.days_without_prediction:
+        console.print(f"[red]days without a prediction:[/] {result.days_without_prediction[:10]}")
+    console.print(
+        f"backfill → predictions {result.backfill_s:.1f} s; "
+        f"wall time [bold]{result.wall_time_s:.1f} s[/]"
+    )
+
+
+def demo(
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(help="Data dir for this run (default: a fresh .wdp/demo-<timestamp>)"),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Simulator seed")] = 42,
+    users: Annotated[int, typer.Option(help="Simulated users")] = 3,
+    days: Annotated[int, typer.Option(help="Backfill days (history is this + 10)")] = 90,
+    webhooks: Annotated[int, typer.Option(help="Webhooks to fire after the backfill")] = 20,
+    train: Annotated[
+        bool, typer.Option(help="Train the ridge model after the backfill (the scorer loads it)")
+    ] = True,
+    keep: Annotated[bool, typer.Option(help="Leave the stack running after the summary")] = False,
+) -> None:
+    """Run the platform end to end on the simulator and print a summary.
+
+    Starts the simulator and the five services, connects one user through the real OAuth
+    flow, backfills, fires signed webhooks, waits for their predictions, then prints rows per
+    layer, webhook → prediction latency p50/p95, one trace id and the wall time. --keep leaves
+    the stack running (Ctrl-C stops it); Ctrl-C at any point stops every process.
+    """
+    console = Console()
+    target = data_dir or Path(".wdp") / f"demo-{datetime.now(UTC):%Y%m%dT%H%M%S}"
+    options = DemoOptions(
+        data_dir=target,
+        seed=seed,
+        users=users,
+        history_days=days + 10,
+        backfill_days=days,
+        webhooks=webhooks,
+        train=train,
+        keep=keep,
+        progress=lambda msg: console.print(f"[cyan]»[/] {msg}"),
+    )
+    with forward_signals_as_keyboard_interrupt():
+        try:
+            result = run_demo(options)
+        except KeyboardInterrupt:
+            console.print("interrupted; every process was stopped")
+            raise typer.Exit(130) from None
+        except (DemoError, StackError) as exc:
+            console.print(f"[red]demo failed:[/] {exc}")
+            console.print(f"logs: {target / 'logs'}")
+            raise typer.Exit(1) from exc
+        render(result, console)
+        if keep and result.stack is not None:
+            stack = result.stack
+            console.print(
+                f"stack kept running: receiver {stack.receiver_url}, simulator "
+                f"{stack.simulator_url}, data {stack.data_dir}. Ctrl-C stops it."
+            )
+            try:
+                while True:
+                    stack.check_alive()
+                    time.sleep(0.5)
+            except KeyboardInterrupt:
+                pass
+            finally:
+                stack.stop()

@@ -157,7 +157,16 @@ def test_poison_message_is_dead_lettered_and_replayable(demo: DemoResult) -> Non
 
     replayed = runner.invoke(
         app,
-        ["dlq", "replay", "--id", "poison-1", "--topic", Topic.GOLD_UPDATED.value, "--data-dir", str(data_dir)],
+        [
+            "dlq",
+            "replay",
+            "--id",
+            "poison-1",
+            "--topic",
+            Topic.GOLD_UPDATED.value,
+            "--data-dir",
+            str(data_dir),
+        ],
     )
     assert replayed.exit_code == 0, replayed.output
     assert "replayed 1" in replayed.output

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from wdp_cli.commands import demo as demo_cmd
-from wdp_cli.commands import dlq, sim
+from wdp_cli.commands import backfill, dlq, sim, sync
 from wdp_cli.commands import ml as ml_cmd
 from wdp_cli.commands import up as up_cmd
 
@@ -28,3 +28,5 @@ app.add_typer(sim.app, name="sim")
 app.command(name="up")(up_cmd.up)
 app.command(name="demo")(demo_cmd.demo)
 app.add_typer(ml_cmd.app, name="ml")
+app.add_typer(backfill.app, name="backfill")
+app.add_typer(sync.app, name="sync")

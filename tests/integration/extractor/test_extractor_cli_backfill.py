@@ -10,18 +10,18 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from cryptography.fernet import Fernet
+from extractor_harness import connect
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from shared.adapters.tokens.sqlite import SqliteTokenStore
 from wdp_cli.commands import backfill
-
-from extractor_harness import connect
 from whoop_simulator.config import SimulatorConfig
 
 
@@ -35,9 +35,25 @@ def _free_port() -> int:
 def simulator() -> Iterator[str]:
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "whoop_simulator", "--port", str(port), "--users", "1",
-         "--seed", "4", "--days", "30", "--future-days", "0", "--log-level", "WARNING"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "whoop_simulator",
+            "--port",
+            str(port),
+            "--users",
+            "1",
+            "--seed",
+            "4",
+            "--days",
+            "30",
+            "--future-days",
+            "0",
+            "--log-level",
+            "WARNING",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -64,8 +80,9 @@ def test_wdp_backfill_writes_bronze_and_resumes(
     monkeypatch.setenv("WDP_WHOOP_CLIENT_SECRET", "wdp-local-client-secret")
     monkeypatch.setenv("WDP_WHOOP_API_BASE_URL", f"{simulator}/developer")
     monkeypatch.setenv("WDP_WHOOP_OAUTH_BASE_URL", f"{simulator}/oauth/oauth2")
-    users = httpx.get(f"{simulator}/admin/users",
-                      headers={"X-Admin-Token": "wdp-local-admin-token"}).json()
+    users = httpx.get(
+        f"{simulator}/admin/users", headers={"X-Admin-Token": "wdp-local-admin-token"}
+    ).json()
     user_id = users[0]["user_id"]
 
     async def do_connect() -> None:
@@ -75,7 +92,8 @@ def test_wdp_backfill_writes_bronze_and_resumes(
 
     asyncio.run(do_connect())
     runner = CliRunner()
-    args = ["--user", str(user_id), "--since", "2000-01-01", "--data-dir", str(tmp_path)]
+    since = (datetime.now(UTC) - timedelta(days=45)).date().isoformat()
+    args = ["--user", str(user_id), "--since", since, "--data-dir", str(tmp_path)]
     first = runner.invoke(backfill.app, args)
     assert first.exit_code == 0, first.output
     assert "0/" in first.output  # nothing to resume on the first run

@@ -10,7 +10,7 @@ import pytest
 from cryptography.fernet import Fernet
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from pydantic import SecretStr
-from receiver_harness import ADMIN_KEY, RX, SECRET, SIM, Rx
+from receiver_harness import ADMIN_KEY, RX, SECRET, SIM, LateASGITransport, Rx
 
 from receiver.entrypoints.http import create_app
 from receiver.settings import ReceiverSettings
@@ -28,7 +28,11 @@ from whoop_simulator.config import SimulatorConfig
 async def rx(tmp_path: Path) -> AsyncIterator[Rx]:
     # A recording tracer provider, so the receiver's server span is real and propagates.
     configure_tracing("receiver-tests", PlatformSettings(), exporter=InMemorySpanExporter())
-    sim = create_sim(SimulatorConfig(seed=5, n_users=2, history_days=10, future_days=0))
+    to_receiver = LateASGITransport()
+    sim = create_sim(
+        SimulatorConfig(seed=5, n_users=2, history_days=10, future_days=0),
+        webhook_transport=to_receiver,
+    )
     sim_client = httpx.AsyncClient(transport=httpx.ASGITransport(app=sim), base_url=SIM)
     platform = PlatformSettings(
         data_dir=tmp_path,
@@ -56,6 +60,7 @@ async def rx(tmp_path: Path) -> AsyncIterator[Rx]:
         http=sim_client,
         limiter=SqliteRateLimiter(tmp_path / "rl.sqlite3", RateLimits(10_000, 100_000)),
     )
+    to_receiver.app = app
     async with app.router.lifespan_context(app):
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=RX)
         try:

@@ -2,36 +2,9 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlencode, urlparse
-
-from receiver_harness import ADMIN_KEY, RX, SIM, Rx
+from receiver_harness import ADMIN_KEY, RX, Rx, connect
 
 from shared.contracts import SyncRequested, Topic, UserConnected, UserDisconnected, decode
-
-
-async def connect(rx: Rx, user_id: int) -> tuple[str, str]:
-    """login → simulator authorize (auto-approve) → callback; returns (state, session)."""
-    login = await rx.client.get("/auth/whoop/login")
-    assert login.status_code == 302
-    location = login.headers["location"]
-    assert location.startswith(f"{SIM}/oauth/oauth2/auth?")
-    query = parse_qs(urlparse(location).query)
-    assert set(query["scope"][0].split()) >= {"offline", "read:recovery", "read:body_measurement"}
-    assert query["redirect_uri"] == [f"{RX}/auth/whoop/callback"]
-    state = query["state"][0]
-    assert len(state) >= 8
-    cookie = login.cookies.get("wdp_oauth_session")
-    assert cookie and "httponly" in login.headers["set-cookie"].lower()
-    approve = await rx.sim_client.get(
-        f"{location}&{urlencode({'user_id': user_id, 'approve': 'true'})}"
-    )
-    assert approve.status_code == 302
-    callback = approve.headers["location"]
-    assert callback.startswith(f"{RX}/auth/whoop/callback?")
-    resp = await rx.client.get(callback.removeprefix(RX))
-    assert resp.status_code == 200, resp.text
-    assert resp.json() == {"user_id": user_id, "status": "connected"}
-    return state, cookie
 
 
 async def test_oauth_flow_stores_encrypted_tokens_and_publishes_connected(rx: Rx) -> None:

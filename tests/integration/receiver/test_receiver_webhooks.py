@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 import pytest
-from receiver_harness import Rx
+from receiver_harness import Rx, connect
 
 from shared.contracts import Topic, WebhookReceived, decode
 
@@ -106,3 +106,31 @@ async def test_duplicate_trace_id_is_a_no_op(rx: Rx) -> None:
     assert first.status_code == 202
     assert replay.status_code == 200 and replay.json() == {"status": "duplicate"}
     assert len(await rx.drain(Topic.WEBHOOK_RECEIVED)) == 1
+
+
+async def test_simulator_deliveries_are_verified_and_duplicates_collapse(rx: Rx) -> None:
+    """The simulator signs real deliveries (with its duplicate fault on) to the receiver."""
+    import asyncio
+
+    admin = {"X-Admin-Token": "wdp-local-admin-token"}
+    await rx.sim_client.put(
+        "/admin/webhook", json={"url": "http://rx/webhooks/whoop"}, headers=admin
+    )
+    await rx.sim_client.put("/admin/faults", json={"webhook_duplicate_rate": 1.0}, headers=admin)
+    user = rx.users[0]
+    await connect(rx, user)  # only members who authorized the app get webhooks
+    workouts = rx.sim.state.sim.index[user]["workout"]
+    key = next(k for k, tl in workouts.items() if tl.at(rx.sim.state.sim.clock.now_ms()))
+    resp = await rx.sim_client.post(f"/admin/records/workout/{user}/{key}/rescore", headers=admin)
+    assert resp.status_code == 200
+    for _ in range(100):
+        if rx.sim.state.sim.webhooks.pending == 0:
+            break
+        await asyncio.sleep(0.02)
+    log = rx.sim.state.sim.webhooks.log
+    assert [e["outcome"] for e in log] == ["delivered", "delivered"]
+    assert log[0]["trace_id"] == log[1]["trace_id"]
+    [msg] = await rx.drain(Topic.WEBHOOK_RECEIVED)
+    event = decode(Topic.WEBHOOK_RECEIVED, msg.body, msg.application_properties)
+    assert isinstance(event, WebhookReceived) and event.record_id == key
+    assert event.event_type.value == "workout.updated"

@@ -104,8 +104,10 @@ async def test_deleted_and_rescored_gold_days_propagate(settings, warehouse) -> 
         warehouse.execute(
             "delete from gold.fact_daily_recovery where user_key = 8 and date_key >= 20250207"
         )
-        warehouse.execute("delete from gold.fact_sleep where user_key = 8 and date_key >= 20250207")
-        warehouse.execute("delete from gold.fact_strain where user_key = 8 and date_key >= 20250207")
+        for table in ("fact_sleep", "fact_strain"):
+            warehouse.execute(
+                f"delete from gold.{table} where user_key = 8 and date_key >= 20250207"
+            )
         warehouse.execute(
             "update gold.fact_daily_recovery set recovery_score = 99 "
             "where user_key = 8 and date_key = 20250201"

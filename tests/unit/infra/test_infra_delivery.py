@@ -94,6 +94,7 @@ def test_infra_dockerfile_is_multistage_pinned_frozen_and_non_root(service: str)
     assert kinds[-1] == "CMD"
     member = package_names()[package]
     assert (member / module / "__init__.py").exists(), f"{module} is not a package of {package}"
+    assert (member / module / "__main__.py").exists(), f"`python -m {module}` has no __main__"
 
 
 @pytest.mark.parametrize("service", sorted(SERVICES))

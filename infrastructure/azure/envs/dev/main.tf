@@ -130,7 +130,7 @@ module "container_apps" {
   }
   # Dev idles at zero: the receiver cold-starts on the first webhook (WHOOP retries).
   scaling = {
-    receiver = { min_replicas = 0, max_replicas = 2 }
+    receiver = { min_replicas = 0, max_replicas = 1 }
   }
   tags = local.tags
 

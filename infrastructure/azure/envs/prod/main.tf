@@ -129,10 +129,11 @@ module "container_apps" {
     key_vault_url       = module.key_vault.vault_uri
     log_level           = "INFO"
   }
-  # Prod keeps one warm replica per consumer (the transformer's dbt start-up alone is ~10 s)
-  # and two receivers, so a webhook reaches a prediction in seconds, not after cold starts.
+  # Prod keeps one warm replica per service (the transformer's dbt start-up alone is ~10 s),
+  # so a webhook reaches a prediction in seconds, not after cold starts. The receiver stays
+  # at one replica until its OAuth state is shared (see modules/container_apps/locals.tf).
   scaling = {
-    receiver    = { min_replicas = 2, max_replicas = 10 }
+    receiver    = { min_replicas = 1, max_replicas = 1 }
     extractor   = { min_replicas = 1 }
     loader      = { min_replicas = 1 }
     transformer = { min_replicas = 1 }

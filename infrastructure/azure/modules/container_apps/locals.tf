@@ -9,7 +9,10 @@ locals {
     concurrent_requests  = 50
   }
   service_scaling = {
-    receiver = { min_replicas = 1, max_replicas = 5 }
+    # One receiver replica: its OAuth state and webhook dedupe records live in a SQLite file on
+    # the replica's disk (receiver.adapters.state), so a callback landing on another replica
+    # would fail. Raise max_replicas once that state moves to a shared store.
+    receiver = { min_replicas = 1, max_replicas = 1 }
     # WHOOP's rate limit is per client app, not per replica: more replicas only queue on it.
     extractor = { max_replicas = 2, messages_per_replica = 10 }
     # The loader micro-batches; a deep backlog is worth a second and third replica.

@@ -249,9 +249,9 @@ variable "scaling" {
 
   validation {
     condition = alltrue([
-      for s in values(var.scaling) : (s.min_replicas == null || s.min_replicas >= 0) && (s.max_replicas == null || s.max_replicas >= 1)
+      for s in values(var.scaling) : coalesce(s.min_replicas, 0) >= 0 && coalesce(s.max_replicas, 1) >= 1 && coalesce(s.min_replicas, 0) <= coalesce(s.max_replicas, 1000)
     ])
-    error_message = "min_replicas must be >= 0 and max_replicas >= 1."
+    error_message = "min_replicas must be >= 0, max_replicas >= 1, and min_replicas <= max_replicas."
   }
 }
 

@@ -15,11 +15,12 @@ import typer
 from shared.composition import build_bus
 from shared.contracts import Resource, SyncReason, SyncRequested
 from shared.contracts.messages import COLLECTION_RESOURCES
-from shared.messaging import publish_message
 from shared.settings import PlatformSettings
 
 
 async def _publish(request: SyncRequested, data_dir: Path | None) -> None:
+    from shared.messaging import publish_message  # adds trace context to the properties
+
     platform = PlatformSettings(data_dir=data_dir) if data_dir else PlatformSettings()
     bus = build_bus(platform)
     try:

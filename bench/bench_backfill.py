@@ -13,6 +13,7 @@ quick run (e.g. 0.2 → 20/min, a fifth of the history); the results say which s
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import os
 import tempfile
@@ -82,6 +83,7 @@ async def _connect(
 
 
 async def _scenario(name: str, users: int, days: int, per_minute: int) -> BenchResult:
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
     cfg = SimulatorConfig(
         seed=3,
         n_users=users,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import socket
 import statistics
@@ -62,6 +63,7 @@ def _request(i: int) -> tuple[bytes, dict[str, str]]:
 
 
 async def _load(base: str) -> tuple[list[float], int]:
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     latencies: list[float] = []
     failures = 0
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)

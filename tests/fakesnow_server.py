@@ -71,9 +71,9 @@ def _wait_for_port(host: str, port: int, proc: subprocess.Popen[bytes], timeout_
     raise TimeoutError(f"fakesnow did not listen on {host}:{port} within {timeout_s}s")
 
 
-def start_fakesnow(db_dir: Path, *, timeout_s: float = STARTUP_TIMEOUT_S) -> tuple[
-    subprocess.Popen[bytes], FakesnowServer
-]:
+def start_fakesnow(
+    db_dir: Path, *, timeout_s: float = STARTUP_TIMEOUT_S
+) -> tuple[subprocess.Popen[bytes], FakesnowServer]:
     """Start ``fakesnow -s`` on a free port (retrying if the port was taken meanwhile)."""
     db_dir.mkdir(parents=True, exist_ok=True)
     last_error: Exception | None = None

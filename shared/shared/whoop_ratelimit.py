@@ -220,4 +220,19 @@ class SqliteRateLimiter(RateLimiter):
         await asyncio.to_thread(self._apply, status_code, headers)
 
 
-__all__ = ["RateLimiter", "RateLimits", "SqliteRateLimiter", "parse_rate_headers"]
+def build_rate_limiter(settings: PlatformSettings, limits: RateLimits | None = None) -> RateLimiter:
+    """The app-wide limiter for the profile: SQLite file locally, a leased blob in Azure."""
+    if settings.profile == "azure" or settings.blob_connection_string is not None:
+        from shared.adapters.ratelimit_azure import BlobLeaseRateLimiter
+
+        return BlobLeaseRateLimiter.from_settings(settings, limits)
+    return SqliteRateLimiter.from_settings(settings, limits)
+
+
+__all__ = [
+    "RateLimiter",
+    "RateLimits",
+    "SqliteRateLimiter",
+    "build_rate_limiter",
+    "parse_rate_headers",
+]

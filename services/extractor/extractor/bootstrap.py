@@ -28,14 +28,16 @@ from shared.runtime import Consumer, ServiceRunner
 from shared.settings import PlatformSettings
 from shared.whoop_auth import TokenProvider, WhoopOAuth
 from shared.whoop_client import RetryPolicy, WhoopClient
-from shared.whoop_ratelimit import RateLimiter, RateLimits, SqliteRateLimiter
+from shared.whoop_ratelimit import RateLimiter, RateLimits, build_rate_limiter
 
 SERVICE = "extractor"
 
 
-def build_rate_limiter(platform: PlatformSettings, settings: ExtractorSettings) -> RateLimiter:
+def build_extractor_rate_limiter(
+    platform: PlatformSettings, settings: ExtractorSettings
+) -> RateLimiter:
     """App-wide limiter (see :mod:`shared.whoop_ratelimit`)."""
-    return SqliteRateLimiter.from_settings(
+    return build_rate_limiter(
         platform,
         RateLimits(
             per_minute=settings.rate_limit_per_minute,
@@ -154,7 +156,7 @@ async def bootstrap(
         http = httpx.AsyncClient(timeout=settings.request_timeout_s)
         owned.append(http.aclose)
     if limiter is None:
-        limiter = build_rate_limiter(platform, settings)
+        limiter = build_extractor_rate_limiter(platform, settings)
         owned.append(limiter.close)
     client_secret = await secrets.get(platform.whoop_client_secret_name)
     oauth = WhoopOAuth(

@@ -8,6 +8,7 @@ a harmless rewrite, never a lost record.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,13 +36,13 @@ from shared.contracts import (
     UserDisconnected,
     WebhookEventType,
     WebhookReceived,
-    encode,
 )
 from shared.contracts.messages import COLLECTION_RESOURCES
 from shared.errors import TerminalError
 from shared.jobs import JobRecord, JobStore
-from shared.ports import BlobStore, MessageBus, OutgoingMessage, ReceivedMessage, TokenStore
-from shared.telemetry import current_trace_id, inject_trace, tracer
+from shared.messaging import outgoing_message, publish_message
+from shared.ports import BlobStore, MessageBus, ReceivedMessage, TokenStore
+from shared.telemetry import current_trace_id, tracer
 from shared.whoop_client import WhoopClient, WhoopNotFound
 
 log = logging.getLogger(__name__)
@@ -300,22 +301,14 @@ class Extractor:
                 extra={"cycle_id": exc.cycle_id, "attempt": attempt},
             )
             return
-        body, out_props = encode(event)
-        out_props[ATTEMPT_PROPERTY] = attempt + 1
-        inject_trace(out_props)
         delay = self.settings.recovery_retry_delay_s * attempt
-        await self.bus.publish(
-            event.topic.value,
-            [
-                OutgoingMessage(
-                    body=body,
-                    application_properties=out_props,
-                    message_id=f"{event.whoop_trace_id}-retry{attempt}",
-                    session_id=event.partition_key(),
-                    scheduled_enqueue_time=self.clock() + timedelta(seconds=delay),
-                )
-            ],
+        base = outgoing_message(event, message_id=f"{event.whoop_trace_id}-retry{attempt}")
+        retry = dataclasses.replace(
+            base,
+            application_properties={**base.application_properties, ATTEMPT_PROPERTY: attempt + 1},
+            scheduled_enqueue_time=self.clock() + timedelta(seconds=delay),
         )
+        await self.bus.publish(event.topic.value, [retry])
         log.info(
             "recovery not scored yet; rescheduled",
             extra={"cycle_id": exc.cycle_id, "attempt": attempt, "delay_s": delay},
@@ -493,19 +486,7 @@ class Extractor:
             reason=SyncReason.INITIAL_BACKFILL,
             requested_at=self.clock(),
         )
-        body, props = encode(request)
-        inject_trace(props)
-        await self.bus.publish(
-            request.topic.value,
-            [
-                OutgoingMessage(
-                    body=body,
-                    application_properties=props,
-                    message_id=request.job_id,
-                    session_id=request.partition_key(),
-                )
-            ],
-        )
+        await publish_message(self.bus, request, message_id=request.job_id)
 
     async def fetch_profile(self, user_id: int) -> list[str]:
         """``profile`` and ``body_measurement`` (no webhooks exist for them: poll)."""

@@ -17,7 +17,7 @@ from shared.ports import MessageBus, SecretStore, TokenStore
 from shared.settings import PlatformSettings
 from shared.whoop_auth import TokenProvider, WhoopOAuth
 from shared.whoop_client import WhoopClient
-from shared.whoop_ratelimit import RateLimiter, SqliteRateLimiter
+from shared.whoop_ratelimit import RateLimiter, build_rate_limiter
 
 SERVICE = "receiver"
 
@@ -102,7 +102,7 @@ async def bootstrap(
         http = httpx.AsyncClient(timeout=20.0)
         owned.append(http.aclose)
     if limiter is None:
-        limiter = SqliteRateLimiter.from_settings(platform)
+        limiter = build_rate_limiter(platform)
         owned.append(limiter.close)
     client_secret = await secrets.get(platform.whoop_client_secret_name)
     oauth = WhoopOAuth(

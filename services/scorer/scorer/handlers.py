@@ -68,30 +68,74 @@ class ScoreHandler:
         self.model: ScoringModel | None = None
         self._model_checked_at = float("-inf")
         self._table_ready = False
+        # One scoring run at a time: two overlapping runs for a user would each delete the
+        # other's rows as stale (the periodic model refresh and the consumer share the loop).
+        self._lock = asyncio.Lock()
 
-    async def refresh_model(self, *, force: bool = False) -> None:
-        """Load a newer model version if one was saved since the last check."""
+    async def refresh_model(self, *, force: bool = False) -> bool:
+        """Load a newer model version if one was saved since the last check.
+
+        Returns:
+            True when a different version was loaded.
+        """
         now = time.monotonic()
         if not force and now - self._model_checked_at < self.settings.artefact_refresh_s:
-            return
+            return False
         self._model_checked_at = now
         version = await latest_version(self.blobs, self.settings.artefact_name)
         if version is None or (self.model is not None and self.model.version == version):
-            return
+            return False
         try:
             loaded: LoadedModel = await load_model(self.blobs, self.settings.artefact_name, version)
         except ArtefactError:
             # Keep scoring with what we have (at least the baseline) rather than crash-loop.
             log.exception("model artefact unusable; keeping the current model")
-            return
+            return False
         self.model = ScoringModel(
             name=loaded.name, version=loaded.version, pipeline=loaded.pipeline
         )
         log.info("model loaded", extra={"model_name": loaded.name, "model_version": loaded.version})
+        return True
+
+    async def start(self) -> None:
+        """At process start: load the latest model; rescore if rows of another version remain.
+
+        That covers a model trained (or rolled back) while the scorer was down.
+        """
+        await self._ensure_table()
+        await self.refresh_model(force=True)
+        model = self.model
+        if model is None:
+            return
+        stale = await asyncio.to_thread(
+            self.repository.rows_of_other_versions, model.name, model.version
+        )
+        if stale:
+            log.info(
+                "predictions of another model version found; rescoring",
+                extra={"rows": stale, "model_version": model.version},
+            )
+            await self.rescore_all()
 
     async def refresh_model_now(self) -> None:
-        """Periodic job: look for a newer model regardless of the last check."""
-        await self.refresh_model(force=True)
+        """Periodic job: a new version rescores every user's history with it."""
+        if await self.refresh_model(force=True):
+            await self.rescore_all()
+
+    async def rescore_all(self) -> list[PredictionsWritten]:
+        """Rescore the whole history of every user with gold (after a model change)."""
+        await self._ensure_table()
+        users = await asyncio.to_thread(self.repository.users_with_gold)
+        published: list[PredictionsWritten] = []
+        for user_id in users:
+            published += await self.score_user(user_id, None)
+        log.info("rescored all users", extra={"users": len(users)})
+        return published
+
+    async def _ensure_table(self) -> None:
+        if not self._table_ready:
+            await asyncio.to_thread(self.repository.ensure_table)
+            self._table_ready = True
 
     async def handle_batch(self, deliveries: Sequence[Delivery]) -> None:
         """Consumer batch handler: score each affected user once."""
@@ -99,11 +143,13 @@ class ScoreHandler:
         await self.handle(messages)
 
     async def handle(self, messages: Sequence[GoldUpdated]) -> list[PredictionsWritten]:
-        """Score every user the messages name; returns the published notifications."""
-        if not self._table_ready:
-            await asyncio.to_thread(self.repository.ensure_table)
-            self._table_ready = True
-        await self.refresh_model()
+        """Score every user the messages name; returns the published notifications.
+
+        A model version that appeared since the last check rescores every user instead.
+        """
+        await self._ensure_table()
+        if await self.refresh_model():
+            return await self.rescore_all()
         published: list[PredictionsWritten] = []
         for user_id, since in sorted(affected_users(messages).items()):
             published += await self.score_user(user_id, since)
@@ -111,6 +157,10 @@ class ScoreHandler:
 
     async def score_user(self, user_id: int, since: date | None) -> list[PredictionsWritten]:
         """Rescore one user from ``since`` on, write the rows, announce them per model."""
+        async with self._lock:
+            return await self._score_user(user_id, since)
+
+    async def _score_user(self, user_id: int, since: date | None) -> list[PredictionsWritten]:
         run_id = uuid.uuid4().hex
         scored_at = datetime.now(UTC)
         with _tracer.start_as_current_span(

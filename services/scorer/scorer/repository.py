@@ -75,6 +75,28 @@ class PredictionRepository:
         """All gold facts of one user (full history: rolling features need it)."""
         return read_gold(self.warehouse, user_id)
 
+    def users_with_gold(self) -> list[int]:
+        """Every user with a gold recovery; empty before dbt has built gold at all."""
+        exists = self.warehouse.query(
+            "select count(*) as n from information_schema.tables "
+            "where lower(table_schema) = 'gold' and lower(table_name) = 'fact_daily_recovery'"
+        )
+        if not exists or int(next(iter(exists[0].values()))) == 0:
+            return []
+        rows = self.warehouse.query(
+            "select distinct user_key from gold.fact_daily_recovery order by user_key"
+        )
+        return [int(next(iter(r.values()))) for r in rows]
+
+    def rows_of_other_versions(self, model_name: str, version: str) -> int:
+        """How many rows of ``model_name`` were written by a version other than ``version``."""
+        rows = self.warehouse.query(
+            f"select count(*) as n from {PREDICTIONS_TABLE} "
+            "where model_name = ? and model_version <> ?",
+            [model_name, version],
+        )
+        return int(next(iter(rows[0].values()))) if rows else 0
+
     def write(
         self,
         user_id: int,

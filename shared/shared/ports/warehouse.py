@@ -11,6 +11,7 @@ import abc
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,8 @@ class BronzeFile:
     etag: str
     content_sha256: str | None = None
     trace_id: str | None = None
+    #: blob metadata ``fetched_at``: the ``updated_at`` of profile/body lines (they have none).
+    fetched_at: datetime | None = None
 
 
 @dataclass

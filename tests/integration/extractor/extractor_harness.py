@@ -79,6 +79,7 @@ class Harness:
     bus: RecordingBus
     requests: list[httpx.Request]
     user_id: int
+    token_key: SecretStr | None = None
 
     @property
     def state(self) -> Any:
@@ -200,7 +201,7 @@ async def make_harness(
         limiter=limiter or SqliteRateLimiter(tmp_path / "rl.sqlite3", RateLimits(10_000, 100_000)),
     )
     requests.clear()
-    return Harness(sim, http, app, tokens, blobs, bus, requests, user_id), cfg
+    return Harness(sim, http, app, tokens, blobs, bus, requests, user_id, key), cfg
 
 
 def visible(h: Harness, resource: str) -> dict[str, dict[str, Any]]:

@@ -162,3 +162,38 @@ async def test_invalid_grant_marks_needs_reauth_and_is_terminal(harness: Harness
             event(harness, WebhookEventType.SLEEP_UPDATED, sleep["id"], trace="t2")
         )
     assert [r for r in harness.requests if r.url.path.endswith("/token")] == token_calls
+
+
+async def test_concurrent_workers_refresh_once_against_rotating_simulator(
+    harness: Harness,
+) -> None:
+    """The simulator kills a refresh token on first use: a second refresh would be fatal."""
+    import asyncio
+
+    from shared.adapters.tokens.sqlite import SqliteTokenStore
+    from shared.whoop_auth import TokenProvider
+
+    pair = await harness.tokens.load_tokens(harness.user_id)
+    assert pair is not None
+    near_expiry = StoredTokens(
+        pair.access_token, pair.refresh_token, datetime.now(UTC) + timedelta(seconds=10), pair.scope
+    )
+    await harness.tokens.save_tokens(harness.user_id, near_expiry)
+    oauth = harness.app.extractor.client.tokens.oauth
+    assert harness.token_key is not None
+    workers = [
+        TokenProvider(SqliteTokenStore(harness.tokens.path, harness.token_key), oauth)
+        for _ in range(4)
+    ]
+    got = await asyncio.gather(
+        *(w.access_token(harness.user_id) for w in workers for _ in range(5))
+    )
+    assert len(set(got)) == 1 and got[0] != pair.access_token
+    assert [r.url.path for r in harness.requests].count("/oauth/oauth2/token") == 1
+    user = await harness.tokens.get_user(harness.user_id)
+    assert user is not None and user.status == "active"
+    sleep = main_sleep(harness)  # and the new token works against the API
+    await harness.app.extractor.handle_webhook(
+        event(harness, WebhookEventType.SLEEP_UPDATED, sleep["id"])
+    )
+    assert await harness.lines("sleep") == [sleep]

@@ -64,7 +64,7 @@ async def rx(tmp_path: Path) -> AsyncIterator[Rx]:
     async with app.router.lifespan_context(app):
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=RX)
         try:
-            yield Rx(app, client, sim, sim_client, bus, tokens, users)
+            yield Rx(app, client, sim, sim_client, bus, tokens, users, platform, secrets)
         finally:
             await client.aclose()
             await sim_client.aclose()

@@ -32,6 +32,8 @@ class Rx:
     bus: LocalBus
     tokens: SqliteTokenStore
     users: list[int]
+    platform: Any = None
+    secrets: Any = None
 
     async def drain(self, topic: Topic) -> list[ReceivedMessage]:
         out: list[ReceivedMessage] = []

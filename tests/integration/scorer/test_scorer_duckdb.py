@@ -8,7 +8,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from ml.predict import BASELINE_NAME
+from ml.data import read_gold
+from ml.features import build_daily, build_features
+from ml.predict import BASELINE_NAME, save_model
+from ml.train import MODEL_NAME, train
 from scorer.bootstrap import bootstrap
 from shared.composition import build_warehouse
 from shared.contracts import GoldUpdated
@@ -29,23 +32,28 @@ GOLD_DDL = [
 ]
 
 
+def _insert(warehouse: Warehouse, table: str, rows: list[list[Any]]) -> None:
+    """One multi-row insert per table: each warehouse call is a connection under the lock."""
+    width = len(rows[0])
+    values = ", ".join("(" + ", ".join(["?"] * width) + ")" for _ in rows)
+    warehouse.execute(f"insert into gold.{table} values {values}", [v for r in rows for v in r])
+
+
 def _fill(warehouse: Warehouse, user: int, days: int, seed: int = 1) -> None:
     rng = np.random.default_rng(seed)
     start = date(2025, 1, 1)
+    recovery, sleep, strain = [], [], []
     for offset in range(days):
         key = int((start + timedelta(days=offset)).strftime("%Y%m%d"))
         score = float(np.clip(rng.normal(60, 20), 1, 99))
-        warehouse.execute(
-            "insert into gold.fact_daily_recovery values (?, ?, ?, ?, ?, ?, ?, ?)",
-            [user, key, 1000 + offset, score, 40 + score / 2, 60 - score / 20, 96.0, 33.8],
+        recovery.append(
+            [user, key, 1000 + offset, score, 40 + score / 2, 60 - score / 20, 96.0, 33.8]
         )
-        warehouse.execute(
-            "insert into gold.fact_sleep values (?, ?, false, ?, 80, 90, 20, 15)",
-            [user, key, float(rng.normal(420, 60))],
-        )
-        warehouse.execute(
-            "insert into gold.fact_strain values (?, ?, ?)", [user, key, float(rng.uniform(4, 18))]
-        )
+        sleep.append([user, key, False, float(rng.normal(420, 60)), 80.0, 90.0, 20.0, 15.0])
+        strain.append([user, key, float(rng.uniform(4, 18))])
+    _insert(warehouse, "fact_daily_recovery", recovery)
+    _insert(warehouse, "fact_sleep", sleep)
+    _insert(warehouse, "fact_strain", strain)
 
 
 @pytest.fixture
@@ -120,5 +128,43 @@ async def test_deleted_and_rescored_gold_days_propagate(settings, warehouse) -> 
         assert after[20250202]["predicted_recovery"] > before[20250202]["predicted_recovery"]
         # Days before the change keep their rows from the first run.
         assert after[20250115]["run_id"] == before[20250115]["run_id"]
+    finally:
+        await service.bus.close()
+
+
+async def test_start_rescores_rows_of_another_model_version(settings, warehouse) -> None:
+    for user, seed in ((1, 1), (2, 2)):
+        _fill(warehouse, user, 60, seed)
+    gold = read_gold(warehouse)
+    features = build_features(build_daily(gold.recovery, gold.sleep, gold.strain, gold.workouts))
+    first = train(features)
+    first.version = "20250101T000000Z"
+    service = bootstrap(settings, warehouse=warehouse)
+    try:
+        await save_model(service.blobs, first)
+        await service.handler.start()  # nothing scored yet: no stale rows, no rescore
+        await service.handler.handle([_updated(1), _updated(2)])
+        versions = warehouse.query(
+            "select distinct model_version from gold.fact_predictions where model_name = ?",
+            [MODEL_NAME],
+        )
+        assert [r["model_version"] for r in versions] == [first.version]
+
+        # A newer version appears while the scorer is down; the next start rescores everyone.
+        second = train(features, alpha=1.0)
+        second.version = "20250102T000000Z"
+        await save_model(service.blobs, second)
+        restarted = bootstrap(settings, warehouse=warehouse, blobs=service.blobs)
+        await restarted.handler.start()
+        rows = warehouse.query(
+            "select user_key, model_version, count(*) as n from gold.fact_predictions "
+            "where model_name = ? group by all order by user_key",
+            [MODEL_NAME],
+        )
+        assert [(r["user_key"], r["model_version"], r["n"]) for r in rows] == [
+            (1, second.version, 60),
+            (2, second.version, 60),
+        ]
+        await restarted.bus.close()
     finally:
         await service.bus.close()

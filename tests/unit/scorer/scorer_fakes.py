@@ -41,6 +41,11 @@ class FakeWarehouse(Warehouse):
         raise AssertionError("the scorer never loads bronze")
 
     def query(self, sql: str, params: Any = None) -> list[dict[str, Any]]:
+        if "information_schema.tables" in sql:
+            return [{"n": 1 if self.gold.get("fact_daily_recovery") else 0}]
+        if "distinct user_key" in sql:
+            users = sorted({r["user_key"] for r in self.gold["fact_daily_recovery"]})
+            return [{"user_key": u} for u in users]
         table = re.search(r"from gold\.(\w+)", sql)
         assert table is not None, sql
         rows = self.gold.get(table.group(1), [])

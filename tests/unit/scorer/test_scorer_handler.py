@@ -93,6 +93,7 @@ async def test_handler_writes_baseline_and_model_rows_and_announces_them(gold) -
         warehouse=warehouse,
         blobs=blobs,
     )
+    assert await service.handler.refresh_model(force=True)  # as the entrypoint does at start
     published = await service.handler.handle([_updated((202,), (date(2025, 4, 1),))])
 
     assert [(m.user_id, m.model_name) for m in published] == [
@@ -149,3 +150,29 @@ async def test_corrupt_artefact_falls_back_to_baseline(gold) -> None:
     )
     published = await service.handler.handle([_updated((101,))])
     assert [m.model_name for m in published] == [BASELINE_NAME]
+
+
+async def test_new_model_version_rescores_every_user_once() -> None:
+    warehouse = FakeWarehouse(gold_history(user_ids=(101, 202)))
+    blobs = MemoryBlobStore()
+    service = bootstrap(PlatformSettings(), bus=FakeBus(), warehouse=warehouse, blobs=blobs)
+    await service.handler.refresh_model_now()  # nothing trained yet: baseline only, no rescore
+    assert warehouse.executed == []
+
+    frames = _frames(gold_history(user_ids=(7, 8), days=120, seed=5))
+    features = build_features(
+        build_daily(frames.recovery, frames.sleep, frames.strain, frames.workouts)
+    )
+    await save_model(blobs, train(features))
+    await service.handler.refresh_model_now()
+    deletes = [p for sql, p in warehouse.executed if sql.startswith("delete from")]
+    # Both users, both models, whole history (date floor 0).
+    assert sorted((p[0], p[1], p[2]) for p in deletes) == [
+        (101, BASELINE_NAME, 0),
+        (101, MODEL_NAME, 0),
+        (202, BASELINE_NAME, 0),
+        (202, MODEL_NAME, 0),
+    ]
+    warehouse.executed.clear()
+    await service.handler.refresh_model_now()  # same version: nothing to do
+    assert warehouse.executed == []

@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from shared.contracts import Resource, SyncReason
 from shared.contracts.messages import COLLECTION_RESOURCES
+from shared.errors import PlatformError
 from shared.settings import PlatformSettings
 
 console = Console()
@@ -101,15 +102,20 @@ def backfill(
     ] = None,
 ) -> None:
     """Backfill a user's history into bronze with a progress bar; rerun to resume."""
-    asyncio.run(
-        _run(
-            user,
-            since.date(),
-            until.date() if until else None,
-            list(resource or COLLECTION_RESOURCES),
-            data_dir,
+    try:
+        asyncio.run(
+            _run(
+                user,
+                since.date(),
+                until.date() if until else None,
+                list(resource or COLLECTION_RESOURCES),
+                data_dir,
+            )
         )
-    )
+    except PlatformError as exc:  # unknown user, needs re-auth, WHOOP down: say it plainly
+        console.print(f"[red]backfill stopped:[/] {exc}")
+        console.print("rerun the same command to resume from the last finished page")
+        raise typer.Exit(1) from exc
 
 
 app = typer.Typer(

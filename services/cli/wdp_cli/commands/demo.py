@@ -97,6 +97,7 @@ class DemoResult:
     gold_mismatches: dict[str, str]
     days_without_prediction: list[int]
     model_version: str | None = None
+    phases: dict[str, float] = field(default_factory=dict)
     stack: Stack | None = None
 
     def latencies(self) -> list[float]:
@@ -376,6 +377,7 @@ async def _run(options: DemoOptions) -> DemoResult:  # noqa: C901 - one linear s
     try:
         say("starting simulator and services")
         await asyncio.to_thread(stack.wait_healthy, options.step_timeout_s)
+        phases: dict[str, float] = {"start processes": time.monotonic() - started}
         bus = build_bus(settings)
         await bus.ensure_topology()
         warehouse = build_warehouse(settings)
@@ -422,6 +424,8 @@ async def _run(options: DemoOptions) -> DemoResult:  # noqa: C901 - one linear s
                 )
             await asyncio.sleep(0.5)
         backfill_s = time.monotonic() - backfill_started
+        phases["connect + 90-day backfill → predictions"] = backfill_s
+        mark = time.monotonic()
         # Let in-flight stragglers of the backfill settle before comparing with the truth.
         await _quiesce(bus, wh, user_id)
 
@@ -430,10 +434,14 @@ async def _run(options: DemoOptions) -> DemoResult:  # noqa: C901 - one linear s
         matches, mismatches = compare_gold_with_truth(wh, truth, user_id, floor)
         missing = _days_without_prediction(wh, user_id)
 
+        phases["settle + compare with ground truth"] = time.monotonic() - mark
+        mark = time.monotonic()
         model_version = None
         if options.train:
             say("training the ridge model on the backfilled gold (wdp ml train)")
             model_version = await _train(settings, wh)
+            phases["train model"] = time.monotonic() - mark
+            mark = time.monotonic()
 
         say(f"firing {options.webhooks} webhooks (re-scored recoveries) and timing predictions")
         await _drain(bus)
@@ -453,6 +461,7 @@ async def _run(options: DemoOptions) -> DemoResult:  # noqa: C901 - one linear s
             await asyncio.to_thread(admin.rescore, user_id, "recovery", event.record_key)
             events.append(event)
             await _await_prediction(bus, stack, event, user_id, options.event_timeout_s)
+        phases[f"{len(events)} webhooks, one at a time"] = time.monotonic() - mark
         trace_id = next((e.trace_id for e in reversed(events) if e.trace_id), None)
         services: list[str] = []
         if trace_id is not None:
@@ -472,6 +481,7 @@ async def _run(options: DemoOptions) -> DemoResult:  # noqa: C901 - one linear s
             gold_mismatches=mismatches,
             days_without_prediction=missing,
             model_version=model_version,
+            phases=phases,
             stack=stack if options.keep else None,
         )
     finally:
@@ -622,10 +632,9 @@ def render(result: DemoResult, console: Console) -> None:
         console.print(f"  [red]{table}[/]: {why}")
     if result.days_without_prediction:
         console.print(f"[red]days without a prediction:[/] {result.days_without_prediction[:10]}")
-    console.print(
-        f"backfill → predictions {result.backfill_s:.1f} s; "
-        f"wall time [bold]{result.wall_time_s:.1f} s[/]"
-    )
+    phases = "; ".join(f"{name} {seconds:.1f} s" for name, seconds in result.phases.items())
+    console.print(f"phases: {phases}")
+    console.print(f"wall time [bold]{result.wall_time_s:.1f} s[/]")
 
 
 def demo(

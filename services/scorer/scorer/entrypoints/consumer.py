@@ -22,7 +22,7 @@ async def run() -> None:
     await service.bus.ensure_topology()
     service.runner.install_signal_handlers()
     try:
-        await service.handler.refresh_model(force=True)
+        await service.handler.start()
         await service.runner.run()
     finally:
         await service.close()

@@ -1,0 +1,1 @@
+"""Read-only web dashboard over the gold layer (server-rendered HTML, inline SVG, JSON API)."""

@@ -1,0 +1,1 @@
+"""Pure view-model code: no I/O, no FastAPI, no warehouse."""

@@ -1,0 +1,5 @@
+"""``python -m loader``."""
+
+from loader.entrypoints.consumer import main
+
+main()

@@ -1,0 +1,33 @@
+"""Loader settings (``WDP_LOADER_`` prefix); platform-wide ones stay in PlatformSettings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class LoaderSettings(BaseSettings):
+    """Micro-batching and download knobs; every value has a local default."""
+
+    model_config = SettingsConfigDict(env_prefix="WDP_LOADER_", env_ignore_empty=True)
+
+    max_batch_size: int = Field(
+        default=100,
+        ge=1,
+        description="BlobCreated events received in one poll and loaded in ONE warehouse "
+        "transaction (a burst of 25-record pages becomes one commit, not hundreds)",
+    )
+    max_wait_s: float = Field(
+        default=1.0, gt=0, description="how long one poll waits for the first event"
+    )
+    download_concurrency: int = Field(
+        default=8, ge=1, description="blobs downloaded in parallel within a batch"
+    )
+    bronze_prefix: str = Field(
+        default="bronze/whoop/", description="only blobs under this prefix are loaded"
+    )
+    tmp_dir: Path | None = Field(
+        default=None, description="where blobs are downloaded before loading (default: system)"
+    )

@@ -1,0 +1,143 @@
+"""What every warehouse adapter agrees on about bronze: resources, keys, statuses, file checks.
+
+docs/data-model.md is the contract; this module is its executable form, shared by the DuckDB
+and Snowflake adapters so the two cannot drift (the contract suite in
+``tests/integration/warehouse`` loads the same files into both and compares the rows).
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from shared.contracts import Resource
+from shared.errors import TransientError
+from shared.ports.warehouse import BronzeFile
+
+RESOURCES: tuple[str, ...] = tuple(r.value for r in Resource)
+
+#: JSON field that is a record's key, per resource (tombstones use their own ``key``).
+KEY_FIELD: dict[str, str] = {
+    "cycle": "id",
+    "sleep": "id",
+    "workout": "id",
+    "recovery": "cycle_id",
+    "profile": "user_id",
+    "body_measurement": "user_id",
+}
+
+#: Resources whose records carry no ``updated_at``: the fetch time stands in.
+FETCH_TIME_RESOURCES: frozenset[str] = frozenset({"profile", "body_measurement"})
+
+STATUS_LOADED = "loaded"
+STATUS_QUARANTINED = "quarantined"
+STATUS_MISSING = "missing"
+
+REASON_INVALID_JSON = "invalid_json"
+REASON_MISSING_KEYS = "missing_key_fields"
+REASON_BAD_USER_ID = "bad_user_id"
+REASON_BAD_TIMESTAMP = "bad_timestamp"
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+class WarehouseLockTimeout(TransientError):
+    """Another process held the warehouse lock too long; retry the batch later."""
+
+    def __init__(self, lock_path: Path, timeout_s: float) -> None:
+        self.lock_path = lock_path
+        self.timeout_s = timeout_s
+        super().__init__(f"warehouse lock {str(lock_path)!r} not acquired within {timeout_s}s")
+
+
+class WarehouseUnavailable(TransientError):
+    """The warehouse could not be reached or refused the statement for a transient reason."""
+
+
+def table_name(resource: str) -> str:
+    """``raw_<resource>``; refuses unknown resources so no caller can inject a table name."""
+    if resource not in KEY_FIELD:
+        raise ValueError(f"unknown bronze resource {resource!r}")
+    return f"raw_{resource}"
+
+
+def is_gzip(path: Path) -> bool:
+    """Sniff the gzip magic bytes: the loader's temp files need not keep a ``.gz`` suffix."""
+    with path.open("rb") as fh:
+        return fh.read(2) == GZIP_MAGIC
+
+
+@dataclass(frozen=True)
+class LoadKey:
+    """Identity of one file version in the load history."""
+
+    blob_path: str
+    etag: str
+    content_sha256: str | None
+
+
+def already_loaded(file: BronzeFile, history: Sequence[LoadKey]) -> bool:
+    """True when the history holds this blob path with the same etag or the same content hash.
+
+    Either match suffices: an etag changes on every overwrite even with identical bytes (the
+    hash catches that), and a copy in another store has another etag but the same hash.
+    """
+    for row in history:
+        if row.blob_path != file.blob_path:
+            continue
+        if row.etag == file.etag:
+            return True
+        if file.content_sha256 and row.content_sha256 == file.content_sha256:
+            return True
+    return False
+
+
+def dedupe_batch(files: Sequence[BronzeFile]) -> tuple[list[BronzeFile], list[BronzeFile]]:
+    """Split a batch into first occurrences and repeats of the same (path, etag).
+
+    Event Grid delivers at least once, so one micro-batch can hold the same event twice.
+    """
+    seen: set[tuple[str, str]] = set()
+    unique: list[BronzeFile] = []
+    repeats: list[BronzeFile] = []
+    for f in files:
+        key = (f.blob_path, f.etag)
+        if key in seen:
+            repeats.append(f)
+        else:
+            seen.add(key)
+            unique.append(f)
+    return unique, repeats
+
+
+def iter_lines(path: Path, chunk_size: int = 1 << 20) -> Iterator[str]:
+    """Yield the text lines of a plain or gzip NDJSON file in constant memory.
+
+    Raises:
+        OSError, EOFError, zlib.error: the gzip stream is corrupt or truncated.
+        UnicodeDecodeError: the bytes are not UTF-8.
+    """
+    opener = gzip.open if is_gzip(path) else open
+    with opener(path, "rb") as raw:  # type: ignore[operator]
+        pending = b""
+        while True:
+            chunk = raw.read(chunk_size)
+            if not chunk:
+                break
+            pending += chunk
+            *complete, pending = pending.split(b"\n")
+            for line in complete:
+                yield line.rstrip(b"\r").decode("utf-8")
+        if pending:
+            yield pending.rstrip(b"\r").decode("utf-8")
+
+
+UNREADABLE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    EOFError,
+    zlib.error,
+    UnicodeDecodeError,
+)

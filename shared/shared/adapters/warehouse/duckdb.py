@@ -1,0 +1,555 @@
+"""``DuckDBWarehouse``: the embedded warehouse, one DuckDB file shared by four processes.
+
+Locking: DuckDB admits one read-write process per file, and the loader, dbt (transformer),
+scorer and dashboard all use it. Every operation therefore opens a SHORT-LIVED connection while
+holding a cross-process ``flock`` on ``<file>.lock`` (:mod:`.filelock`) and closes it before
+releasing; ``exclusive()`` hands that lock to dbt for a whole build. See docs/warehouse.md.
+
+Loading: DuckDB's own vectorised readers do the work, never a per-row Python loop. Each file is
+read line by line with ``read_csv`` (one VARCHAR column, no quoting, no delimiter a JSON line
+can contain), which keeps every line's exact text and 1-based line number, including lines that
+are not JSON; one ``json_extract_string`` call per line pulls the key fields; ``payload`` is the
+line cast to JSON, byte for byte as received. ``read_json`` was measured too: it is ~25 % faster
+but drops blank lines (line numbers drift) and turns a malformed line into NULL without its
+text, which the quarantine needs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from shared.adapters.warehouse.bronze import (
+    FETCH_TIME_RESOURCES,
+    KEY_FIELD,
+    REASON_BAD_TIMESTAMP,
+    REASON_BAD_USER_ID,
+    REASON_INVALID_JSON,
+    REASON_MISSING_KEYS,
+    RESOURCES,
+    STATUS_LOADED,
+    STATUS_MISSING,
+    STATUS_QUARANTINED,
+    LoadKey,
+    already_loaded,
+    dedupe_batch,
+    is_gzip,
+    table_name,
+)
+from shared.adapters.warehouse.filelock import InterProcessLock, lock_for
+from shared.ports.warehouse import BronzeFile, LoadResult, Warehouse
+from shared.settings import PlatformSettings
+
+log = logging.getLogger(__name__)
+
+SCHEMA = "bronze"
+
+# json_extract_string(line, [...]) parses a line once and returns these paths in this order.
+_PATHS = (
+    "$.id",
+    "$.cycle_id",
+    "$.user_id",
+    "$.updated_at",
+    "$.wdp_tombstone",
+    "$.key_field",
+    "$.key",
+    "$.deleted_at",
+)
+_E = {p.removeprefix("$."): i + 1 for i, p in enumerate(_PATHS)}  # 1-based list indices
+
+RAW_COLUMNS_DDL = """
+    record_id VARCHAR NOT NULL,
+    user_id BIGINT NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    is_tombstone BOOLEAN NOT NULL,
+    tombstone_key_field VARCHAR,
+    payload JSON NOT NULL,
+    source_file VARCHAR NOT NULL,
+    line_number INTEGER NOT NULL,
+    load_timestamp TIMESTAMP NOT NULL,
+    batch_id VARCHAR NOT NULL,
+    trace_id VARCHAR
+"""
+
+
+def schema_ddl() -> list[str]:
+    """Every CREATE statement ``ensure_schema`` runs (also listed in docs/warehouse.md)."""
+    stmts = [f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}"]
+    stmts += [
+        f"CREATE TABLE IF NOT EXISTS {SCHEMA}.{table_name(r)} ({RAW_COLUMNS_DDL})"
+        for r in RESOURCES
+    ]
+    stmts += [
+        f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.load_history (
+            blob_path VARCHAR NOT NULL,
+            etag VARCHAR,
+            content_sha256 VARCHAR,
+            batch_id VARCHAR NOT NULL,
+            rows BIGINT NOT NULL,
+            status VARCHAR NOT NULL,
+            reason VARCHAR,
+            loaded_at TIMESTAMP NOT NULL
+        )""",
+        f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.quarantine_files (
+            blob_path VARCHAR NOT NULL,
+            etag VARCHAR,
+            reason VARCHAR NOT NULL,
+            quarantined_at TIMESTAMP NOT NULL
+        )""",
+        f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.quarantine_records (
+            blob_path VARCHAR NOT NULL,
+            resource VARCHAR NOT NULL,
+            line_number INTEGER NOT NULL,
+            reason VARCHAR NOT NULL,
+            raw_line VARCHAR,
+            batch_id VARCHAR NOT NULL,
+            quarantined_at TIMESTAMP NOT NULL
+        )""",
+    ]
+    return stmts
+
+
+def _read_lines_sql(paths: Sequence[Path], gzip: bool) -> str:
+    """``read_csv`` as a line reader: one VARCHAR column, exact text, blank lines as NULL.
+
+    ``\\x01`` cannot appear unescaped in valid JSON, so it is a safe "never" delimiter; a
+    malformed line that contains one is truncated there (it is quarantined either way).
+    """
+    files = "[" + ", ".join(_sql_str(str(p)) for p in paths) + "]"
+    return (
+        f"read_csv({files}, columns = {{'line': 'VARCHAR'}}, header = false, delim = chr(1), "
+        "quote = '', escape = '', auto_detect = false, strict_mode = false, "
+        "null_padding = true, filename = true, max_line_size = 4194304, "
+        f"compression = '{'gzip' if gzip else 'none'}')"
+    )
+
+
+def _sql_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _classify_sql() -> str:
+    """Materialise every staged line with derived columns and its first problem (NULL = ok)."""
+    e = _E
+    key_by_resource = " ".join(f"WHEN '{r}' THEN e[{e[KEY_FIELD[r]]}]" for r in RESOURCES)
+    fetch_time = ", ".join(f"'{r}'" for r in sorted(FETCH_TIME_RESOURCES))
+    return f"""
+    CREATE OR REPLACE TEMP TABLE wdp_classified AS
+    WITH base AS (
+        SELECT
+            f.file_idx, f.blob_path, f.resource, f.trace_id, f.fetched_at,
+            l.rn - s.first_rn + 1 AS line_number,
+            l.line, l.e,
+            coalesce(l.e[{e["wdp_tombstone"]}] = 'true', false) AS is_tombstone
+        FROM wdp_lines AS l
+        JOIN wdp_files AS f ON f.local_path = l.filename
+        JOIN wdp_file_start AS s ON s.filename = l.filename
+        WHERE l.line IS NOT NULL AND trim(l.line) <> ''
+    ), derived AS (
+        SELECT
+            *,
+            CASE WHEN is_tombstone THEN e[{e["key"]}]
+                 ELSE CASE resource {key_by_resource} END END AS record_id,
+            e[{e["user_id"]}] AS user_id_text,
+            CASE WHEN is_tombstone THEN e[{e["deleted_at"]}]
+                 WHEN resource IN ({fetch_time}) THEN NULL
+                 ELSE e[{e["updated_at"]}] END AS updated_at_text
+        FROM base
+    )
+    SELECT
+        *,
+        CASE
+            WHEN e IS NULL THEN '{REASON_INVALID_JSON}'
+            WHEN record_id IS NULL OR user_id_text IS NULL
+                 OR (updated_at_text IS NULL
+                     AND (is_tombstone OR resource NOT IN ({fetch_time})))
+                THEN '{REASON_MISSING_KEYS}'
+            WHEN TRY_CAST(user_id_text AS BIGINT) IS NULL THEN '{REASON_BAD_USER_ID}'
+            WHEN updated_at_text IS NOT NULL
+                 AND TRY_CAST(updated_at_text AS TIMESTAMPTZ) IS NULL
+                THEN '{REASON_BAD_TIMESTAMP}'
+        END AS problem
+    FROM derived
+    """
+
+
+# What a broken file raises (bad gzip, invalid UTF-8, over-long line). Anything else (out of
+# memory, I/O on our own database) is not the file's fault and propagates as a failure.
+_FILE_ERRORS: tuple[type[duckdb.Error], ...] = (
+    duckdb.IOException,
+    duckdb.InvalidInputException,
+    duckdb.ConversionException,
+)
+
+
+@dataclass
+class _Pending:
+    idx: int
+    file: BronzeFile
+
+
+class DuckDBWarehouse(Warehouse):
+    """One DuckDB file; every operation is a short connection under the cross-process lock.
+
+    Args:
+        path: the DuckDB database file.
+        lock_timeout_s: how long to wait for the lock before raising WarehouseLockTimeout.
+        memory_limit: DuckDB ``memory_limit`` for our connections (bounds the loader's RSS;
+            DuckDB spills to ``<file>.tmp`` beyond it).
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        lock_timeout_s: float = 120.0,
+        memory_limit: str | None = "512MB",
+    ) -> None:
+        self.path = path
+        self.lock_timeout_s = lock_timeout_s
+        self.memory_limit = memory_limit
+        self._lock: InterProcessLock = lock_for(path.with_name(path.name + ".lock"))
+        self._schema_ready = False
+
+    @classmethod
+    def from_settings(cls, settings: PlatformSettings) -> DuckDBWarehouse:
+        """The warehouse file under the data dir (``WDP_DUCKDB_PATH`` overrides it)."""
+        return cls(settings.duckdb_file)
+
+    # --- connections and locking ---------------------------------------------------------
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the cross-process lock (dbt runs inside it); reentrant within this process."""
+        with self._lock.hold(self.lock_timeout_s):
+            yield
+
+    @contextmanager
+    def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A short-lived read-write connection, opened and closed under the lock."""
+        with self._lock.hold(self.lock_timeout_s):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            con = duckdb.connect(str(self.path))
+            try:
+                con.execute("SET TimeZone = 'UTC'")
+                if self.memory_limit:
+                    con.execute(f"SET memory_limit = {_sql_str(self.memory_limit)}")
+                yield con
+            finally:
+                con.close()
+
+    # --- port ----------------------------------------------------------------------------
+
+    def ensure_schema(self) -> None:
+        """Create schema ``bronze`` and its tables if absent (idempotent)."""
+        with self.connection() as con:
+            self._ensure_schema(con)
+
+    def _ensure_schema(self, con: duckdb.DuckDBPyConnection) -> None:
+        for stmt in schema_ddl():
+            con.execute(stmt)
+        self._schema_ready = True
+
+    def query(
+        self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """Run a read query; rows come back as dicts keyed by column name."""
+        with self.connection() as con:
+            cur = con.execute(sql, params) if params is not None else con.execute(sql)
+            if cur.description is None:
+                return []
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> None:
+        """Run one write statement in its own transaction."""
+        with self.connection() as con:
+            if params is not None:
+                con.execute(sql, params)
+            else:
+                con.execute(sql)
+
+    def load_bronze(self, batch_id: str, files: Sequence[BronzeFile]) -> LoadResult:
+        """Load a micro-batch in one transaction; already-loaded files load zero rows.
+
+        Unreadable files (bad gzip, not UTF-8, missing) are recorded and skipped while the
+        rest of the batch loads; bad lines go to ``quarantine_records`` with the reason.
+        """
+        result = LoadResult(batch_id=batch_id)
+        unique, repeats = dedupe_batch(files)
+        result.skipped_files.extend(f.blob_path for f in repeats)
+        now = datetime.now(UTC).replace(tzinfo=None)
+        with self.connection() as con:
+            if not self._schema_ready:
+                self._ensure_schema(con)
+            history = self._history(con, [f.blob_path for f in unique])
+            pending: list[_Pending] = []
+            missing: list[BronzeFile] = []
+            for f in unique:
+                if already_loaded(f, history):
+                    result.skipped_files.append(f.blob_path)
+                elif not f.local_path.exists():
+                    missing.append(f)
+                else:
+                    pending.append(_Pending(len(pending), f))
+            unreadable = self._stage(con, pending)
+            readable = [p for p in pending if p.file.blob_path not in unreadable]
+            con.execute("BEGIN TRANSACTION")
+            try:
+                self._insert_batch(con, batch_id, now, readable, result)
+                self._record_failures(con, batch_id, now, unreadable, missing, pending, result)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        log.info(
+            "bronze batch loaded",
+            extra={
+                "batch_id": batch_id,
+                "files": len(result.loaded_files),
+                "skipped": len(result.skipped_files),
+                "quarantined": len(result.quarantined),
+                "rows": sum(result.rows_by_resource.values()),
+            },
+        )
+        return result
+
+    # --- load steps ----------------------------------------------------------------------
+
+    def _history(self, con: duckdb.DuckDBPyConnection, paths: Sequence[str]) -> list[LoadKey]:
+        if not paths:
+            return []
+        rows = con.execute(
+            f"SELECT blob_path, etag, content_sha256 FROM {SCHEMA}.load_history "
+            "WHERE blob_path IN (SELECT unnest(CAST(? AS VARCHAR[])))",
+            [sorted(set(paths))],
+        ).fetchall()
+        return [LoadKey(r[0], r[1], r[2]) for r in rows]
+
+    def _stage(self, con: duckdb.DuckDBPyConnection, pending: Sequence[_Pending]) -> dict[str, str]:
+        """Read every pending file's lines into temp tables; returns unreadable path → reason.
+
+        All files of one compression go through one ``read_csv`` call. If that call fails, each
+        file is read alone so one corrupt file cannot block the rest of the batch.
+        """
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE wdp_files (file_idx INTEGER, blob_path VARCHAR, "
+            "local_path VARCHAR, resource VARCHAR, trace_id VARCHAR, fetched_at TIMESTAMP, "
+            "etag VARCHAR, content_sha256 VARCHAR)"
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE wdp_lines (filename VARCHAR, rn BIGINT, line VARCHAR, "
+            "e VARCHAR[])"
+        )
+        if pending:
+            columns = list(
+                zip(
+                    *(
+                        (
+                            p.idx,
+                            p.file.blob_path,
+                            str(p.file.local_path),
+                            p.file.resource,
+                            p.file.trace_id,
+                            _naive_utc(p.file.fetched_at),
+                            p.file.etag,
+                            p.file.content_sha256,
+                        )
+                        for p in pending
+                    ),
+                    strict=True,
+                )
+            )
+            types = (
+                "INTEGER", "VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR", "TIMESTAMP", "VARCHAR",
+                "VARCHAR",
+            )  # fmt: skip
+            unnests = ", ".join(f"unnest(CAST(? AS {t}[]))" for t in types)
+            con.execute(f"INSERT INTO wdp_files SELECT {unnests}", [list(c) for c in columns])
+        unreadable: dict[str, str] = {}
+        groups: dict[bool, list[_Pending]] = {True: [], False: []}
+        for p in pending:
+            try:
+                groups[is_gzip(p.file.local_path)].append(p)
+            except OSError as exc:
+                unreadable[p.file.blob_path] = f"unreadable: {exc}"
+        for gz, group in groups.items():
+            if not group:
+                continue
+            try:
+                self._read_into_lines(con, [p.file.local_path for p in group], gz)
+            except duckdb.Error:
+                for p in group:
+                    try:
+                        self._read_into_lines(con, [p.file.local_path], gz)
+                    except _FILE_ERRORS as exc:
+                        unreadable[p.file.blob_path] = f"unreadable: {str(exc)[:500]}"
+        if unreadable:
+            con.execute(
+                "DELETE FROM wdp_files WHERE blob_path IN (SELECT unnest(CAST(? AS VARCHAR[])))",
+                [sorted(unreadable)],
+            )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE wdp_file_start AS "
+            "SELECT filename, min(rn) AS first_rn FROM wdp_lines GROUP BY filename"
+        )
+        con.execute(_classify_sql())
+        return unreadable
+
+    def _read_into_lines(
+        self, con: duckdb.DuckDBPyConnection, paths: Sequence[Path], gz: bool
+    ) -> None:
+        json_paths = "[" + ", ".join(_sql_str(p) for p in _PATHS) + "]"
+        # row_number() OVER () is a streaming window over an order-preserving scan, so rn
+        # follows file order; a file's line number is rn minus its first rn plus one.
+        # TRY(): a line that is not JSON yields NULL instead of failing the statement.
+        con.execute(
+            "INSERT INTO wdp_lines "
+            "SELECT filename, row_number() OVER () AS rn, line, "
+            f"TRY(json_extract_string(line, {json_paths})) "
+            f"FROM {_read_lines_sql(paths, gz)}"
+        )
+
+    def _insert_batch(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        batch_id: str,
+        now: datetime,
+        readable: Sequence[_Pending],
+        result: LoadResult,
+    ) -> None:
+        """Raw rows, quarantined lines and one history row per file: all set-based SQL."""
+        if not readable:
+            return
+        for resource in sorted({p.file.resource for p in readable}):
+            con.execute(
+                f"""
+                INSERT INTO {SCHEMA}.{table_name(resource)}
+                SELECT
+                    record_id,
+                    CAST(user_id_text AS BIGINT),
+                    coalesce(
+                        CAST(CAST(updated_at_text AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP),
+                        fetched_at,
+                        CAST(? AS TIMESTAMP)
+                    ),
+                    is_tombstone,
+                    CASE WHEN is_tombstone THEN e[{_E["key_field"]}] END,
+                    CAST(line AS JSON),
+                    blob_path,
+                    CAST(line_number AS INTEGER),
+                    CAST(? AS TIMESTAMP),
+                    ?,
+                    trace_id
+                FROM wdp_classified
+                WHERE resource = ? AND problem IS NULL
+                """,
+                [now, now, batch_id, resource],
+            )
+        con.execute(
+            f"""
+            INSERT INTO {SCHEMA}.quarantine_records
+            SELECT blob_path, resource, CAST(line_number AS INTEGER), problem, line, ?,
+                   CAST(? AS TIMESTAMP)
+            FROM wdp_classified WHERE problem IS NOT NULL
+            """,
+            [batch_id, now],
+        )
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE wdp_counts AS
+            SELECT f.file_idx, f.blob_path, f.etag, f.content_sha256, f.resource,
+                   count(c.line) FILTER (WHERE c.problem IS NULL) AS good,
+                   count(c.line) FILTER (WHERE c.problem IS NOT NULL) AS bad
+            FROM wdp_files AS f LEFT JOIN wdp_classified AS c USING (file_idx)
+            GROUP BY ALL
+            """
+        )
+        con.execute(
+            f"""
+            INSERT INTO {SCHEMA}.load_history
+            SELECT blob_path, etag, content_sha256, ?, good, '{STATUS_LOADED}',
+                   CASE WHEN bad > 0 THEN bad || ' line(s) quarantined' END, CAST(? AS TIMESTAMP)
+            FROM wdp_counts ORDER BY file_idx
+            """,
+            [batch_id, now],
+        )
+        for resource, good, bad in con.execute(
+            "SELECT resource, sum(good), sum(bad) FROM wdp_counts GROUP BY resource"
+        ).fetchall():
+            result.rows_by_resource[resource] = int(good)
+            if bad:
+                log.warning(
+                    "quarantined bad lines",
+                    extra={"resource": resource, "lines": int(bad), "batch_id": batch_id},
+                )
+        users = con.execute(
+            "SELECT DISTINCT CAST(user_id_text AS BIGINT) FROM wdp_classified WHERE problem IS NULL"
+        ).fetchall()
+        result.user_ids.update(int(u[0]) for u in users)
+        result.loaded_files.extend(p.file.blob_path for p in readable)
+
+    def _record_failures(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        batch_id: str,
+        now: datetime,
+        unreadable: Mapping[str, str],
+        missing: Sequence[BronzeFile],
+        pending: Sequence[_Pending],
+        result: LoadResult,
+    ) -> None:
+        history_rows: list[list[Any]] = []
+        quarantine_rows: list[list[Any]] = []
+        for p in pending:
+            reason = unreadable.get(p.file.blob_path)
+            if reason is None:
+                continue
+            f = p.file
+            result.quarantined[f.blob_path] = reason
+            quarantine_rows.append([f.blob_path, f.etag, reason, now])
+            history_rows.append(
+                [
+                    f.blob_path,
+                    f.etag,
+                    f.content_sha256,
+                    batch_id,
+                    0,
+                    STATUS_QUARANTINED,
+                    reason,
+                    now,
+                ]
+            )
+            log.warning(
+                "quarantined unreadable file",
+                extra={"blob_path": f.blob_path, "reason": reason, "batch_id": batch_id},
+            )
+        for f in missing:
+            reason = "missing: blob was deleted before it could be loaded"
+            result.quarantined[f.blob_path] = reason
+            history_rows.append(
+                [f.blob_path, f.etag, f.content_sha256, batch_id, 0, STATUS_MISSING, reason, now]
+            )
+        if quarantine_rows:
+            con.executemany(
+                f"INSERT INTO {SCHEMA}.quarantine_files VALUES (?, ?, ?, ?)", quarantine_rows
+            )
+        if history_rows:
+            con.executemany(
+                f"INSERT INTO {SCHEMA}.load_history VALUES (?, ?, ?, ?, ?, ?, ?, ?)", history_rows
+            )
+
+
+def _naive_utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value
+    return value.astimezone(UTC).replace(tzinfo=None)

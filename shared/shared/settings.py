@@ -26,68 +26,153 @@ class PlatformSettings(BaseSettings):
         env_prefix="WDP_", env_ignore_empty=True, extra="ignore", populate_by_name=True
     )
 
-    profile: Profile = "local"
-    environment: Literal["dev", "test", "prod"] = "dev"
-    data_dir: Path = Path(".wdp")
-    log_level: str = "INFO"
+    profile: Profile = Field(
+        default="local",
+        description="Adapters the composition root builds: embedded local or Azure/Snowflake.",
+    )
+    environment: Literal["dev", "test", "prod"] = Field(
+        default="dev",
+        description="Deployment stage; local dev defaults for secrets are refused outside dev.",
+    )
+    data_dir: Path = Field(
+        default=Path(".wdp"),
+        description="Root of all local state: bus, lake, DuckDB, tokens, logs, heartbeats.",
+    )
+    log_level: str = Field(default="INFO", description="Root log level of the JSON logs.")
 
     # --- message bus -------------------------------------------------------------------
-    bus_lock_duration_s: float = Field(default=30.0, gt=0)
-    bus_max_delivery_count: int = Field(default=10, ge=1)
+    bus_lock_duration_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Peek-lock duration of LocalBus (Service Bus sets it per subscription in IaC).",
+    )
+    bus_max_delivery_count: int = Field(
+        default=10,
+        ge=1,
+        description="Deliveries before a message is dead-lettered (MaxDeliveryCountExceeded).",
+    )
     bus_poll_interval_s: float = Field(default=0.05, gt=0, description="LocalBus idle poll")
-    servicebus_fully_qualified_namespace: str | None = None
-    servicebus_connection_string: SecretStr | None = None
-    servicebus_use_sessions: bool = False
-    servicebus_prefetch: int = Field(default=20, ge=0)
+    servicebus_fully_qualified_namespace: str | None = Field(
+        default=None,
+        description="Service Bus namespace; authenticates with DefaultAzureCredential.",
+    )
+    servicebus_connection_string: SecretStr | None = Field(
+        default=None,
+        description="Service Bus connection string (emulator, contract tests) instead of MI.",
+    )
+    servicebus_use_sessions: bool = Field(
+        default=False,
+        description="Session-enabled subscriptions keyed by user for per-user ordering.",
+    )
+    servicebus_prefetch: int = Field(
+        default=20, ge=0, description="Service Bus receiver prefetch count."
+    )
 
     # --- blob storage ------------------------------------------------------------------
-    blob_container: str = "lake"
-    blob_account_url: str | None = None
-    blob_connection_string: SecretStr | None = None
+    blob_container: str = Field(
+        default="lake", description="Container (local: folder) holding bronze and model artefacts."
+    )
+    blob_account_url: str | None = Field(
+        default=None,
+        description="ADLS Gen2 account URL; authenticates with DefaultAzureCredential.",
+    )
+    blob_connection_string: SecretStr | None = Field(
+        default=None, description="Storage connection string (Azurite) instead of managed identity."
+    )
     blob_emit_events: bool = Field(
         default=True,
         description="Publish BlobCreated to the bus after writes (local, Azurite). In Azure "
         "Event Grid does it, so set false there.",
     )
-    blob_event_schema: Literal["eventgrid", "cloudevents"] = "eventgrid"
+    blob_event_schema: Literal["eventgrid", "cloudevents"] = Field(
+        default="eventgrid",
+        description="Schema of self-emitted BlobCreated events (the loader accepts both).",
+    )
 
     # --- warehouse ---------------------------------------------------------------------
-    warehouse: WarehouseKind = "duckdb"
-    duckdb_path: Path | None = None
-    snowflake_account: str | None = None
-    snowflake_user: str | None = None
-    snowflake_password: SecretStr | None = None
-    snowflake_private_key_path: Path | None = None
-    snowflake_private_key_passphrase: SecretStr | None = None
-    snowflake_role: str | None = None
-    snowflake_warehouse: str | None = None
-    snowflake_database: str = "WHOOP"
-    snowflake_schema: str = "BRONZE"
-    snowflake_host: str | None = None
-    snowflake_port: int | None = None
-    snowflake_protocol: Literal["https", "http"] = "https"
-    snowflake_external_stage: str | None = None
+    warehouse: WarehouseKind = Field(
+        default="duckdb", description="Warehouse adapter and dbt target family."
+    )
+    duckdb_path: Path | None = Field(
+        default=None, description="DuckDB file (default <data_dir>/warehouse.duckdb)."
+    )
+    snowflake_account: str | None = Field(default=None, description="Snowflake account identifier.")
+    snowflake_user: str | None = Field(default=None, description="Snowflake user of the service.")
+    snowflake_password: SecretStr | None = Field(
+        default=None, description="Password auth (emulator only; production uses key-pair)."
+    )
+    snowflake_private_key_path: Path | None = Field(
+        default=None, description="PEM private key for key-pair auth."
+    )
+    snowflake_private_key_passphrase: SecretStr | None = Field(
+        default=None, description="Passphrase of the private key, if encrypted."
+    )
+    snowflake_role: str | None = Field(default=None, description="Role the service assumes.")
+    snowflake_warehouse: str | None = Field(
+        default=None, description="Virtual warehouse for loads and queries."
+    )
+    snowflake_database: str = Field(
+        default="WHOOP", description="Database holding bronze, silver and gold schemas."
+    )
+    snowflake_schema: str = Field(
+        default="BRONZE", description="Schema of the raw tables and stage."
+    )
+    snowflake_host: str | None = Field(
+        default=None, description="Host override (fakesnow in tests)."
+    )
+    snowflake_port: int | None = Field(
+        default=None, description="Port override (fakesnow in tests)."
+    )
+    snowflake_protocol: Literal["https", "http"] = Field(
+        default="https", description="Protocol override (http for fakesnow)."
+    )
+    snowflake_external_stage: str | None = Field(
+        default=None,
+        description="External ADLS stage to COPY from instead of PUT to an internal stage.",
+    )
 
     # --- secrets and tokens ------------------------------------------------------------
-    key_vault_url: str | None = None
-    token_encryption_key_name: str = "token-encryption-key"
+    key_vault_url: str | None = Field(
+        default=None,
+        description="Key Vault holding secrets; when unset, secrets come from env vars.",
+    )
+    token_encryption_key_name: str = Field(
+        default="token-encryption-key",
+        description="Secret name of the Fernet key that encrypts OAuth tokens at rest.",
+    )
 
     # --- WHOOP -------------------------------------------------------------------------
-    whoop_api_base_url: str = "http://127.0.0.1:8765/developer"
-    whoop_oauth_base_url: str = "http://127.0.0.1:8765/oauth/oauth2"
-    whoop_client_id: str = "wdp-local-client"
-    whoop_client_secret_name: str = "whoop-client-secret"
+    whoop_api_base_url: str = Field(
+        default="http://127.0.0.1:8765/developer",
+        description="WHOOP data API base (the simulator locally).",
+    )
+    whoop_oauth_base_url: str = Field(
+        default="http://127.0.0.1:8765/oauth/oauth2",
+        description="WHOOP OAuth base (authorize at /auth, token at /token).",
+    )
+    whoop_client_id: str = Field(default="wdp-local-client", description="WHOOP app client id.")
+    whoop_client_secret_name: str = Field(
+        default="whoop-client-secret",
+        description="Secret name of the WHOOP client secret (env WDP_WHOOP_CLIENT_SECRET locally).",
+    )
 
     # --- telemetry ---------------------------------------------------------------------
-    otel_exporter: Literal["none", "console", "otlp", "azure", "file"] = "none"
-    otel_exporter_otlp_endpoint: str | None = None
+    otel_exporter: Literal["none", "console", "otlp", "azure", "file"] = Field(
+        default="none",
+        description="Span exporter (Azure Monitor when the App Insights connection string is set).",
+    )
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None, description="OTLP/HTTP endpoint for otel_exporter=otlp."
+    )
     otel_file_path: Path | None = Field(
         default=None,
         description="JSON-lines span file for otel_exporter=file (default <data_dir>/spans.jsonl);"
         " every local process appends to it, so tests can assert one trace across hops.",
     )
     applicationinsights_connection_string: SecretStr | None = Field(
-        default=None, validation_alias="APPLICATIONINSIGHTS_CONNECTION_STRING"
+        default=None,
+        validation_alias="APPLICATIONINSIGHTS_CONNECTION_STRING",
+        description="App Insights connection string; when set, spans go to Azure Monitor.",
     )
 
     @model_validator(mode="after")

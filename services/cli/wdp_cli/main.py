@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from wdp_cli.commands import demo as demo_cmd
 from wdp_cli.commands import backfill, dlq, sim, sync
+from wdp_cli.commands import config as config_cmd
+from wdp_cli.commands import demo as demo_cmd
 from wdp_cli.commands import ml as ml_cmd
 from wdp_cli.commands import up as up_cmd
 
@@ -30,3 +31,4 @@ app.command(name="demo")(demo_cmd.demo)
 app.add_typer(ml_cmd.app, name="ml")
 app.add_typer(backfill.app, name="backfill")
 app.add_typer(sync.app, name="sync")
+app.command(name="config")(config_cmd.config)

@@ -151,4 +151,5 @@ class DashboardService:
             quarantine_file_count=count,
             gold_tables=self.reader.gold_freshness(tables),
             now=self.clock(),
+            quarantined_lines=self.reader.quarantine_records(tables),
         )

@@ -267,6 +267,16 @@ class GoldReader:
         )
         return int(count[0]["n"]) if count else 0, rows
 
+    def quarantine_records(self, tables: set[str]) -> list[Row]:
+        """Bad bronze lines per resource and reason (``bronze.quarantine_records``)."""
+        if not self.has(tables, "quarantine_records", schema=self.bronze):
+            return []
+        return self._query(
+            "select resource, reason, count(*) as line_count "
+            f"from {self.bronze}.quarantine_records group by resource, reason "
+            "order by line_count desc, resource, reason"
+        )
+
     def gold_freshness(self, tables: set[str]) -> list[Row]:
         """Row count and newest ``date_key`` of each gold fact that exists."""
         out: list[Row] = []

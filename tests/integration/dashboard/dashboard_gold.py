@@ -166,7 +166,8 @@ def load_bronze(
             )
     broken = f"bronze/whoop/sleep/user_id={users[0].user_id}/dt={fetched_at:%Y-%m-%d}/broken.gz"
     (lake / broken).parent.mkdir(parents=True, exist_ok=True)
-    (lake / broken).write_bytes(b"this is not gzip")
+    # A gzip stream cut in half: the loader cannot read it and quarantines the whole file.
+    (lake / broken).write_bytes(gzip.compress(b'{"id": "x"}\n' * 200)[:40])
     files.append(
         BronzeFile(blob_path=broken, local_path=lake / broken, resource="sleep", etag="broken")
     )

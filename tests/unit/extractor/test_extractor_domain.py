@@ -94,6 +94,11 @@ def test_split_windows_cover_range_newest_first() -> None:
     wins = split_windows(start, end, 180)
     assert wins[0][1] == end and wins[-1][0] == start
     assert all(a[0] == b[1] for a, b in zip(wins, wins[1:], strict=False))
-    assert [w[1] - w[0] for w in wins] == [timedelta(days=180)] * 2 + [timedelta(days=40)]
+    # 180 + 180 + a 40-day remainder (< a quarter window) → merged into the oldest window
+    assert [w[1] - w[0] for w in wins] == [timedelta(days=180), timedelta(days=220)]
+    thirds = split_windows(start, start + timedelta(days=460), 180)
+    assert [w[1] - w[0] for w in thirds] == [timedelta(days=d) for d in (180, 180, 100)]
+    merged = split_windows(start, start + timedelta(days=367), 365)
+    assert merged == [(start, start + timedelta(days=367))]  # no 2-day sliver window
     with pytest.raises(ValueError):
         split_windows(start, end, 0)

@@ -257,6 +257,14 @@ class QuarantinedFile(BaseModel):
     quarantined_at: datetime | None = None
 
 
+class QuarantinedLines(BaseModel):
+    """Bronze lines the loader could not parse, per resource and reason."""
+
+    resource: str
+    reason: str
+    line_count: int
+
+
 class GoldTableFreshness(BaseModel):
     """Newest day and row count of one gold fact."""
 
@@ -275,4 +283,5 @@ class DataQualityResponse(BaseModel):
     rules: list[RuleQuality] = Field(default_factory=list)
     quarantined_files_count: int = 0
     quarantined_files: list[QuarantinedFile] = Field(default_factory=list)
+    quarantined_lines: list[QuarantinedLines] = Field(default_factory=list)
     gold_tables: list[GoldTableFreshness] = Field(default_factory=list)

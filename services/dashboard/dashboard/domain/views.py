@@ -22,6 +22,7 @@ from dashboard.domain.models import (
     Period,
     PeriodAggregate,
     QuarantinedFile,
+    QuarantinedLines,
     RecoveryCard,
     ResourceQuality,
     RuleQuality,
@@ -423,6 +424,7 @@ def build_data_quality(
     quarantine_file_count: int,
     gold_tables: Sequence[Row],
     now: datetime,
+    quarantined_lines: Sequence[Row] = (),
 ) -> DataQualityResponse:
     """Per-resource totals, per-rule quarantine counts, file quarantine and gold freshness.
 
@@ -431,6 +433,7 @@ def build_data_quality(
         quarantine_files: newest ``bronze.quarantine_files`` rows (already limited).
         quarantine_file_count: total quarantined files.
         gold_tables: ``{"table", "row_count", "latest_date_key"}`` per gold fact.
+        quarantined_lines: ``{"resource", "reason", "line_count"}`` of unparseable lines.
         now: the reference instant for ``age_hours`` (UTC).
     """
     now_naive = _naive_utc(now)
@@ -491,7 +494,13 @@ def build_data_quality(
         )
         for g in gold_tables
     ]
-    has_data = bool(resources or files or any(g.row_count for g in gold))
+    lines = [
+        QuarantinedLines(
+            resource=str(q["resource"]), reason=str(q["reason"]), line_count=_int(q["line_count"])
+        )
+        for q in quarantined_lines
+    ]
+    has_data = bool(resources or files or lines or any(g.row_count for g in gold))
     return DataQualityResponse(
         has_data=has_data,
         message=None
@@ -502,5 +511,6 @@ def build_data_quality(
         rules=rule_models,
         quarantined_files_count=quarantine_file_count,
         quarantined_files=files,
+        quarantined_lines=lines,
         gold_tables=gold,
     )

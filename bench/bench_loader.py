@@ -4,8 +4,9 @@ Both contenders load the same synthetic gzip NDJSON bronze files (realistic WHOO
 many 25-record page files AND a few large files) into a fresh DuckDB file, each in its own
 subprocess so peak RSS (polled with psutil, children included) belongs to one contender only.
 
-* ``wdp``: the loader's warehouse adapter exactly as the service calls it, micro-batches of
-  100 files per transaction (``WDP_LOADER_MAX_BATCH_SIZE``), one short connection per batch.
+* ``wdp``: the loader's warehouse adapter exactly as the service calls it: micro-batches of
+  500 files per transaction (``WDP_LOADER_MAX_BATCH_SIZE`` default), one short connection
+  under the cross-process lock per batch.
 * ``dlt``: ``pipeline.run`` with one resource per raw table yielding each file's parsed
   records as one list (dlt's documented fast path: yield pages, not items), ``append``
   write disposition, ``max_table_nesting=0`` (nested objects stay JSON instead of exploding
@@ -41,7 +42,7 @@ log = logging.getLogger(__name__)
 RESOURCES = ("cycle", "sleep", "recovery", "workout")
 PAGE_SIZE = 25
 LARGE_FILES = 5
-BATCH_FILES = 100
+BATCH_FILES = 500
 RSS_GOAL_BYTES = 1 << 30
 
 

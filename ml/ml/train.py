@@ -48,7 +48,7 @@ class IntervalRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         self.estimator = estimator
         self.coverage = coverage
 
-    def fit(self, X: FloatArray, y: FloatArray) -> IntervalRegressor:  # noqa: N803 - sklearn API
+    def fit(self, X: FloatArray, y: FloatArray) -> IntervalRegressor:
         """Fit the wrapped estimator and the residual quantiles."""
         base = self.estimator if self.estimator is not None else Ridge(alpha=10.0)
         self.estimator_ = clone(base)
@@ -60,12 +60,12 @@ class IntervalRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         self.n_features_in_ = int(np.asarray(X).shape[1])
         return self
 
-    def predict(self, X: FloatArray) -> FloatArray:  # noqa: N803 - sklearn API
+    def predict(self, X: FloatArray) -> FloatArray:
         """Point prediction, clipped to 0–100."""
         raw: FloatArray = np.asarray(self.estimator_.predict(X), dtype=float)
         return np.clip(raw, 0.0, 100.0)
 
-    def predict_interval(self, X: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:  # noqa: N803
+    def predict_interval(self, X: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
         """``(prediction, lower, upper)`` of the central ``coverage`` interval, clipped."""
         raw = np.asarray(self.estimator_.predict(X), dtype=float)
         return (
@@ -110,7 +110,7 @@ def predict_interval(
     pipeline: Pipeline, features: pd.DataFrame
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Run the pipeline's transforms, then the interval regressor, on FEATURE_COLUMNS."""
-    X = pipeline[:-1].transform(features[list(FEATURE_COLUMNS)])  # noqa: N806 - sklearn naming
+    X = pipeline[:-1].transform(features[list(FEATURE_COLUMNS)])
     model: IntervalRegressor = pipeline[-1]
     return model.predict_interval(X)
 
@@ -138,7 +138,7 @@ def train(features: pd.DataFrame, *, name: str = MODEL_NAME, alpha: float = 10.0
     """
     pipeline = fit_pipeline(features, alpha)
     rows = training_rows(features)
-    X = rows[list(FEATURE_COLUMNS)]  # noqa: N806 - sklearn naming
+    X = rows[list(FEATURE_COLUMNS)]
     fitted = pipeline.predict(X)
     model: IntervalRegressor = pipeline[-1]
     metrics: dict[str, Any] = {

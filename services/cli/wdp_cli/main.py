@@ -6,9 +6,11 @@ import typer
 
 from wdp_cli.commands import backfill, dlq, sim, sync
 from wdp_cli.commands import config as config_cmd
+from wdp_cli.commands import dashboard as dashboard_cmd
 from wdp_cli.commands import demo as demo_cmd
 from wdp_cli.commands import ml as ml_cmd
 from wdp_cli.commands import up as up_cmd
+from wdp_cli.commands import warehouse as warehouse_cmd
 
 app = typer.Typer(
     name="wdp",
@@ -32,3 +34,5 @@ app.add_typer(ml_cmd.app, name="ml")
 app.add_typer(backfill.app, name="backfill")
 app.add_typer(sync.app, name="sync")
 app.command(name="config")(config_cmd.config)
+app.add_typer(dashboard_cmd.app, name="dashboard")
+app.add_typer(warehouse_cmd.app, name="warehouse")

@@ -245,7 +245,7 @@ class Stack:
         path = self.log_file(spec.name)
         self._logs[spec.name] = path
         with path.open("ab") as out:
-            proc = subprocess.Popen(  # noqa: S603 - argv is ours, no shell
+            proc = subprocess.Popen(  # argv is ours; no shell
                 spec.argv,
                 stdin=subprocess.DEVNULL,
                 stdout=out,

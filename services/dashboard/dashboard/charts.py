@@ -107,7 +107,7 @@ def recovery_trend(
         upper = [(px, y(uppers[px])) for px, _ in seg]
         lower = [(px, y(lo)) for px, lo in reversed(seg)]
         parts.append(
-            f'<polygon points="{_points(upper + lower)}" fill="{_PREDICTION}" opacity="0.18"/>'
+            f'<polygon points="{_points(upper + lower)}" fill="{_PREDICTION}" opacity="0.13"/>'
         )
     for seg in _segments(
         [
@@ -288,8 +288,9 @@ def aggregate_line(
             )
     step = max(1, len(values) // 5)
     for i in range(0, len(values), step):
+        anchor = "end" if px(i) > width - right - 20 else "middle"
         parts.append(
-            f'<text x="{px(i):.1f}" y="{height - 6}" text-anchor="middle" {_FONT}>'
+            f'<text x="{px(i):.1f}" y="{height - 6}" text-anchor="{anchor}" {_FONT}>'
             f"{values[i][0]:%d %b}</text>"
         )
     parts.append("</svg>")

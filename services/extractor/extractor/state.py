@@ -200,14 +200,18 @@ class ExtractorState:
     async def ensure_windows(
         self, job_id: str, windows: list[tuple[str, datetime, datetime]]
     ) -> list[WindowCheckpoint]:
-        """Create missing window rows for a job and return all of them (resume-safe)."""
+        """Plan a job's windows on its first run and return them (resume-safe)."""
 
         def work(c: sqlite3.Connection) -> list[WindowCheckpoint]:
-            c.executemany(
-                "insert into ex_windows (job_id, resource, window_start, window_end) "
-                "values (?,?,?,?) on conflict do nothing",
-                [(job_id, r, s.isoformat(), e.isoformat()) for r, s, e in windows],
-            )
+            # A job's windows are fixed at its first run: a rerun with another window size
+            # must resume the recorded plan, not add overlapping windows.
+            planned = c.execute("select 1 from ex_windows where job_id = ? limit 1", (job_id,))
+            if planned.fetchone() is None:
+                c.executemany(
+                    "insert into ex_windows (job_id, resource, window_start, window_end) "
+                    "values (?,?,?,?) on conflict do nothing",
+                    [(job_id, r, s.isoformat(), e.isoformat()) for r, s, e in windows],
+                )
             rows = c.execute(
                 "select resource, window_start, window_end, cursor, pages_done, done "
                 "from ex_windows where job_id = ? order by window_start desc, resource",

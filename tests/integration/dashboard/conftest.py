@@ -1,4 +1,4 @@
-"""One real gold layer per module (bronze → dbt → scorer), shared by the dashboard tests."""
+"""One real gold layer per session (bronze → dbt → scorer), shared by the dashboard tests."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from typing import Any
 import httpx
 import pytest
 from dashboard_gold import build_gold, gold_rows, sim_users
-from whoop_simulator.generator import SimUser
 
 from dashboard.app import create_app
 from dashboard.settings import DashboardSettings
 from shared.adapters.warehouse.duckdb import DuckDBWarehouse
+from whoop_simulator.generator import SimUser
 
 SEED = 424242
 N_USERS = 2
@@ -47,7 +47,7 @@ def dashboard_settings(users: list[SimUser]) -> DashboardSettings:
     return DashboardSettings(environment="test", api_keys=keys)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GoldWorld]:
     tmp = tmp_path_factory.mktemp("dashboard-gold")
     warehouse = DuckDBWarehouse(tmp / "warehouse.duckdb", lock_timeout_s=30.0)

@@ -21,14 +21,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from shared.ports import BronzeFile, Warehouse
 from whoop_simulator.corruption import maybe_corrupt
 from whoop_simulator.generator import SimUser, generate_user
 from whoop_simulator.ground_truth import expected_gold
 
-from shared.ports import BronzeFile, Warehouse
-
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+
 
 def sim_users(seed: int, n_users: int, days: int, end: date) -> list[SimUser]:
     """``n_users`` members with ``days`` of history ending on ``end``."""
@@ -114,9 +114,7 @@ def score_users(warehouse: Warehouse, users: Sequence[SimUser]) -> None:
         frame = score(
             repo.read_gold(user.user_id), model=None, run_id=run_id, scored_at=datetime.now(UTC)
         )
-        repo.write(
-            user.user_id, sorted(set(frame["model_name"])), frame, run_id=run_id, since=None
-        )
+        repo.write(user.user_id, sorted(set(frame["model_name"])), frame, run_id=run_id, since=None)
 
 
 def _write_ndjson_gz(path: Path, lines: Iterable[Mapping[str, Any]]) -> Path:

@@ -7,6 +7,7 @@ nothing is hard-coded.
 from __future__ import annotations
 
 import csv
+import json
 from collections import defaultdict
 from datetime import date, timedelta
 
@@ -289,3 +290,20 @@ async def test_fresh_platform_without_any_table_shows_empty_states(tmp_path, wor
             assert (await c.get(path, headers=ADMIN)).status_code == 200, path
         dq = (await c.get("/api/v1/data-quality", headers=ADMIN)).json()
         assert dq["has_data"] is False and dq["message"]
+
+
+def test_csv_export_writes_every_gold_table_with_the_model_columns(
+    world: GoldWorld, tmp_path
+) -> None:
+    from dashboard.export import export_gold_csv
+
+    uid = world.users[0].user_id
+    written = export_gold_csv(world.warehouse, tmp_path, user_ids=[uid])
+    assert written["fact_daily_recovery"] == len(world.rows("fact_daily_recovery", uid))
+    assert written["dim_sleep_stage"] == 5  # no user_key: not filtered
+    with (tmp_path / "fact_workouts.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0])[:3] == ["user_key", "date_key", "workout_id"]
+    assert {int(r["user_key"]) for r in rows} == {uid}
+    zones = json.loads(rows[0]["zone_duration_minutes"])
+    assert len(zones) == 5

@@ -212,7 +212,7 @@ def layer_counts(
             "select table_schema, table_name from information_schema.tables "
             "where table_schema in ('silver', 'gold', 'main_silver', 'main_gold')"
         )
-    except Exception:  # noqa: BLE001 - summary only
+    except Exception:  # the summary is best effort; a missing table is not an error here
         tables = []
     for row in tables:
         schema = str(row["table_schema"])
@@ -228,7 +228,7 @@ def layer_counts(
             "select model_name, count(*) as n from gold.fact_predictions group by model_name"
         ):
             predictions[str(row["model_name"])] = int(row["n"])
-    except Exception:  # noqa: BLE001 - summary only
+    except Exception:  # the summary is best effort; a missing table is not an error here
         pass
     counts["predictions"] = predictions
     return counts
@@ -350,7 +350,7 @@ def run_demo(options: DemoOptions) -> DemoResult:
     return asyncio.run(_run(options))
 
 
-async def _run(options: DemoOptions) -> DemoResult:  # noqa: C901 - one linear story
+async def _run(options: DemoOptions) -> DemoResult:
     from shared.composition import build_bus, build_warehouse
 
     started = time.monotonic()
@@ -556,10 +556,26 @@ def _days_without_prediction(warehouse: Warehouse, user_id: int) -> list[int]:
     return sorted(missing)
 
 
+def _started_by_webhook(spans_file: Path, trace_id: str, not_before: float) -> bool:
+    """Whether the trace's root is a receiver webhook request that began after ``not_before``.
+
+    This ties a PredictionsWritten to *this* webhook: a rescore triggered by something else
+    (a new model version, a reconciliation) also covers the day but carries another trace.
+    """
+    for span in spans_of_trace(spans_file, trace_id):
+        if (
+            span.get("service") == "receiver"
+            and span.get("parent_span_id") is None
+            and int(span.get("start_ns") or 0) / 1e9 >= not_before
+        ):
+            return True
+    return False
+
+
 async def _await_prediction(
     bus: MessageBus, stack: Stack, event: EventLatency, user_id: int, timeout_s: float
 ) -> None:
-    """Wait for the PredictionsWritten that covers the event's target day (D+1)."""
+    """Wait for the PredictionsWritten of the event's trace that covers its target day (D+1)."""
     target = event.gold_day + timedelta(days=1)
     deadline = time.monotonic() + timeout_s
     sub = subscription(Topic.PREDICTIONS_WRITTEN, "observer")
@@ -569,16 +585,20 @@ async def _await_prediction(
         for msg in messages:
             payload = decode(sub.topic, msg.body, msg.application_properties)
             await bus.complete(msg)
-            if (
+            if not (
                 isinstance(payload, PredictionsWritten)
                 and payload.user_id == user_id
                 and payload.model_name == BASELINE_MODEL
                 and target in payload.dates
-                and payload.finished_at.timestamp() >= event.fired_at
                 and event.predicted_at is None
             ):
+                continue
+            trace_id = trace_id_of(dict(msg.application_properties))
+            if trace_id is not None and _started_by_webhook(
+                stack.spans_file, trace_id, event.fired_at
+            ):
                 event.predicted_at = payload.finished_at.timestamp()
-                event.trace_id = trace_id_of(dict(msg.application_properties))
+                event.trace_id = trace_id
         if event.predicted_at is not None:
             return
     log.warning(

@@ -5,18 +5,23 @@ scorer and dashboard all use it. Every operation therefore opens a SHORT-LIVED c
 holding a cross-process ``flock`` on ``<file>.lock`` (:mod:`.filelock`) and closes it before
 releasing; ``exclusive()`` hands that lock to dbt for a whole build. See docs/warehouse.md.
 
-Loading: DuckDB's own vectorised readers do the work, never a per-row Python loop. Each file is
-read line by line with ``read_csv`` (one VARCHAR column, no quoting, no delimiter a JSON line
-can contain), which keeps every line's exact text and 1-based line number, including lines that
-are not JSON; one ``json_extract_string`` call per line pulls the key fields; ``payload`` is the
-line cast to JSON, byte for byte as received. ``read_json`` was measured too: it is ~25 % faster
-but drops blank lines (line numbers drift) and turns a malformed line into NULL without its
-text, which the quarantine needs.
+Loading: DuckDB's own vectorised CSV reader does the parsing, never a per-row Python loop.
+The micro-batch's files are first streamed through zlib into one combined NDJSON file whose
+lines carry their file index (:mod:`.coalesce`: one DuckDB scan per batch instead of one per
+25-record page). ``read_csv`` reads it as two columns (file index, line) with no quoting and a
+delimiter valid JSON cannot contain, which keeps every line's exact text and exact 1-based line
+number, including lines that are not JSON; one ``json_extract_string`` call per line pulls the
+key fields; ``payload`` is the line cast to JSON, byte for byte as received. ``read_json`` was
+measured too: it drops blank lines (line numbers drift) and turns a malformed line into NULL
+without its text, which the quarantine needs.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,6 +48,7 @@ from shared.adapters.warehouse.bronze import (
     is_gzip,
     table_name,
 )
+from shared.adapters.warehouse.coalesce import coalesce
 from shared.adapters.warehouse.filelock import InterProcessLock, lock_for
 from shared.ports.warehouse import BronzeFile, LoadResult, Warehouse
 from shared.settings import PlatformSettings
@@ -63,6 +69,7 @@ _PATHS = (
     "$.deleted_at",
 )
 _E = {p.removeprefix("$."): i + 1 for i, p in enumerate(_PATHS)}  # 1-based list indices
+REASON_BLANK = "blank"  # a blank line is not a record: counted, neither loaded nor quarantined
 
 RAW_COLUMNS_DDL = """
     record_id VARCHAR NOT NULL,
@@ -116,18 +123,17 @@ def schema_ddl() -> list[str]:
     return stmts
 
 
-def _read_lines_sql(paths: Sequence[Path], gzip: bool) -> str:
-    """``read_csv`` as a line reader: one VARCHAR column, exact text, blank lines as NULL.
+def _read_csv_sql(path: Path, columns: str, compression: str) -> str:
+    """``read_csv`` as a line reader: exact text, no quoting, no sniffing.
 
-    ``\\x01`` cannot appear unescaped in valid JSON, so it is a safe "never" delimiter; a
-    malformed line that contains one is truncated there (it is quarantined either way).
+    ``\\x01`` cannot appear unescaped in valid JSON, so it is a safe delimiter; a malformed
+    line that contains one is cut there (it is quarantined either way).
     """
-    files = "[" + ", ".join(_sql_str(str(p)) for p in paths) + "]"
     return (
-        f"read_csv({files}, columns = {{'line': 'VARCHAR'}}, header = false, delim = chr(1), "
-        "quote = '', escape = '', auto_detect = false, strict_mode = false, "
-        "null_padding = true, filename = true, max_line_size = 4194304, "
-        f"compression = '{'gzip' if gzip else 'none'}')"
+        f"read_csv({_sql_str(str(path))}, columns = {columns}, header = false, "
+        "delim = chr(1), quote = '', escape = '', new_line = '\\n', auto_detect = false, "
+        "strict_mode = false, null_padding = true, max_line_size = 4194304, "
+        f"compression = '{compression}')"
     )
 
 
@@ -135,23 +141,32 @@ def _sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _classify_sql() -> str:
-    """Materialise every staged line with derived columns and its first problem (NULL = ok)."""
+def _classify_sql(combined: Path) -> str:
+    """Read the combined file once; materialise each line's derived columns and problem.
+
+    ``row_number() OVER ()`` is a streaming window over an order-preserving single-file scan,
+    so ``rn`` is the line's position in the combined file and ``rn - first_rn + 1`` its line
+    number in its own file. Blank lines get problem ``blank`` (counted, never loaded).
+    """
     e = _E
+    json_paths = "[" + ", ".join(_sql_str(p) for p in _PATHS) + "]"
     key_by_resource = " ".join(f"WHEN '{r}' THEN e[{e[KEY_FIELD[r]]}]" for r in RESOURCES)
     fetch_time = ", ".join(f"'{r}'" for r in sorted(FETCH_TIME_RESOURCES))
     return f"""
     CREATE OR REPLACE TEMP TABLE wdp_classified AS
-    WITH base AS (
+    WITH scanned AS (
+        SELECT file_idx, rtrim(line, chr(13)) AS line, row_number() OVER () AS rn
+        FROM {_read_csv_sql(combined, "{'file_idx': 'INTEGER', 'line': 'VARCHAR'}", "none")}
+    ), parsed AS (
+        SELECT *, TRY(json_extract_string(line, {json_paths})) AS e FROM scanned
+    ), base AS (
         SELECT
             f.file_idx, f.blob_path, f.resource, f.trace_id, f.fetched_at,
-            l.rn - s.first_rn + 1 AS line_number,
+            l.rn - f.first_rn + 1 AS line_number,
             l.line, l.e,
             coalesce(l.e[{e["wdp_tombstone"]}] = 'true', false) AS is_tombstone
-        FROM wdp_lines AS l
-        JOIN wdp_files AS f ON f.local_path = l.filename
-        JOIN wdp_file_start AS s ON s.filename = l.filename
-        WHERE l.line IS NOT NULL AND trim(l.line) <> ''
+        FROM parsed AS l
+        JOIN wdp_files AS f USING (file_idx)
     ), derived AS (
         SELECT
             *,
@@ -166,6 +181,7 @@ def _classify_sql() -> str:
     SELECT
         *,
         CASE
+            WHEN line IS NULL OR trim(line) = '' THEN '{REASON_BLANK}'
             WHEN e IS NULL THEN '{REASON_INVALID_JSON}'
             WHEN record_id IS NULL OR user_id_text IS NULL
                  OR (updated_at_text IS NULL
@@ -239,11 +255,40 @@ class DuckDBWarehouse(Warehouse):
             con = duckdb.connect(str(self.path))
             try:
                 con.execute("SET TimeZone = 'UTC'")
+                con.execute("SET enable_progress_bar = false")
                 if self.memory_limit:
                     con.execute(f"SET memory_limit = {_sql_str(self.memory_limit)}")
                 yield con
             finally:
                 con.close()
+
+    def clone_to(self, target: Path) -> Path:
+        """Copy the database file for dev/CI (DuckDB's stand-in for a zero-copy clone).
+
+        Taken under the cross-process lock, when no process has the file open, so the copy is
+        a consistent snapshot; a leftover WAL (after a crash) is copied with it. The copy is
+        written beside the target and renamed, so a reader never sees half a file.
+
+        Raises:
+            ValueError: the target is the warehouse file itself.
+        """
+        if target.resolve() == self.path.resolve():
+            raise ValueError("clone target is the warehouse file itself")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with self.exclusive():
+            if not self.path.exists():
+                self.ensure_schema()
+            for suffix in ("", ".wal"):
+                src = self.path.with_name(self.path.name + suffix)
+                dst = target.with_name(target.name + suffix)
+                if not src.exists():
+                    dst.unlink(missing_ok=True)
+                    continue
+                tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
+                shutil.copy2(src, tmp)
+                os.replace(tmp, dst)
+        log.info("cloned DuckDB warehouse", extra={"source": str(self.path), "target": str(target)})
+        return target
 
     # --- port ----------------------------------------------------------------------------
 
@@ -334,88 +379,97 @@ class DuckDBWarehouse(Warehouse):
         return [LoadKey(r[0], r[1], r[2]) for r in rows]
 
     def _stage(self, con: duckdb.DuckDBPyConnection, pending: Sequence[_Pending]) -> dict[str, str]:
-        """Read every pending file's lines into temp tables; returns unreadable path → reason.
+        """Coalesce the batch, read it once into ``wdp_classified``; returns unreadable files.
 
-        All files of one compression go through one ``read_csv`` call. If that call fails, each
-        file is read alone so one corrupt file cannot block the rest of the batch.
+        Corrupt gzip is found while coalescing. Invalid UTF-8 only shows when DuckDB reads the
+        combined file; then each file is probed alone, the culprits are set aside and the rest
+        is coalesced again, so one bad file never blocks its batch.
         """
         con.execute(
             "CREATE OR REPLACE TEMP TABLE wdp_files (file_idx INTEGER, blob_path VARCHAR, "
-            "local_path VARCHAR, resource VARCHAR, trace_id VARCHAR, fetched_at TIMESTAMP, "
-            "etag VARCHAR, content_sha256 VARCHAR)"
+            "resource VARCHAR, trace_id VARCHAR, fetched_at TIMESTAMP, etag VARCHAR, "
+            "content_sha256 VARCHAR, first_rn BIGINT, lines BIGINT)"
         )
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE wdp_lines (filename VARCHAR, rn BIGINT, line VARCHAR, "
-            "e VARCHAR[])"
-        )
-        if pending:
-            columns = list(
-                zip(
-                    *(
-                        (
-                            p.idx,
-                            p.file.blob_path,
-                            str(p.file.local_path),
-                            p.file.resource,
-                            p.file.trace_id,
-                            _naive_utc(p.file.fetched_at),
-                            p.file.etag,
-                            p.file.content_sha256,
-                        )
-                        for p in pending
-                    ),
-                    strict=True,
-                )
-            )
-            types = (
-                "INTEGER", "VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR", "TIMESTAMP", "VARCHAR",
-                "VARCHAR",
-            )  # fmt: skip
-            unnests = ", ".join(f"unnest(CAST(? AS {t}[]))" for t in types)
-            con.execute(f"INSERT INTO wdp_files SELECT {unnests}", [list(c) for c in columns])
         unreadable: dict[str, str] = {}
-        groups: dict[bool, list[_Pending]] = {True: [], False: []}
-        for p in pending:
-            try:
-                groups[is_gzip(p.file.local_path)].append(p)
-            except OSError as exc:
-                unreadable[p.file.blob_path] = f"unreadable: {exc}"
-        for gz, group in groups.items():
-            if not group:
-                continue
-            try:
-                self._read_into_lines(con, [p.file.local_path for p in group], gz)
-            except duckdb.Error:
-                for p in group:
-                    try:
-                        self._read_into_lines(con, [p.file.local_path], gz)
-                    except _FILE_ERRORS as exc:
-                        unreadable[p.file.blob_path] = f"unreadable: {str(exc)[:500]}"
-        if unreadable:
-            con.execute(
-                "DELETE FROM wdp_files WHERE blob_path IN (SELECT unnest(CAST(? AS VARCHAR[])))",
-                [sorted(unreadable)],
-            )
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE wdp_file_start AS "
-            "SELECT filename, min(rn) AS first_rn FROM wdp_lines GROUP BY filename"
-        )
-        con.execute(_classify_sql())
+        todo = list(pending)
+        readable: list[_Pending] = []
+        expected = 0
+        with tempfile.TemporaryDirectory(prefix="wdp-duckdb-") as tmp:
+            combined = Path(tmp) / "batch.ndjson"
+            for attempt in range(2):
+                merged = coalesce([(p.idx, p.file.local_path) for p in todo], combined)
+                by_idx = {p.idx: p for p in todo}
+                for idx, reason in merged.unreadable.items():
+                    unreadable[by_idx[idx].file.blob_path] = reason
+                readable = [p for p in todo if p.idx in merged.files]
+                con.execute("DELETE FROM wdp_files")
+                if not readable:
+                    break
+                self._insert_files(con, readable, merged.files)
+                expected = merged.total_lines
+                try:
+                    con.execute(_classify_sql(combined))
+                except _FILE_ERRORS:
+                    if attempt == 1:
+                        raise
+                    bad = self._probe(con, readable)
+                    unreadable.update(bad)
+                    todo = [p for p in readable if p.file.blob_path not in bad]
+                    continue
+                break
+        if readable:
+            (read,) = con.execute("SELECT count(*) FROM wdp_classified").fetchone() or (0,)
+            if read != expected:
+                raise RuntimeError(
+                    f"line accounting mismatch: wrote {expected} lines, DuckDB read {read}"
+                )
         return unreadable
 
-    def _read_into_lines(
-        self, con: duckdb.DuckDBPyConnection, paths: Sequence[Path], gz: bool
+    def _insert_files(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        readable: Sequence[_Pending],
+        placed: Mapping[int, Any],
     ) -> None:
-        json_paths = "[" + ", ".join(_sql_str(p) for p in _PATHS) + "]"
-        # row_number() OVER () is a streaming window over an order-preserving scan, so rn
-        # follows file order; a file's line number is rn minus its first rn plus one.
-        # TRY(): a line that is not JSON yields NULL instead of failing the statement.
+        if not readable:
+            return
+        rows = [
+            (
+                p.idx,
+                p.file.blob_path,
+                p.file.resource,
+                p.file.trace_id,
+                _naive_utc(p.file.fetched_at),
+                p.file.etag,
+                p.file.content_sha256,
+                placed[p.idx].first_rn,
+                placed[p.idx].lines,
+            )
+            for p in readable
+        ]
+        types = (
+            "INTEGER", "VARCHAR", "VARCHAR", "VARCHAR", "TIMESTAMP", "VARCHAR", "VARCHAR",
+            "BIGINT", "BIGINT",
+        )  # fmt: skip
+        unnests = ", ".join(f"unnest(CAST(? AS {t}[]))" for t in types)
         con.execute(
-            "INSERT INTO wdp_lines "
-            "SELECT filename, row_number() OVER () AS rn, line, "
-            f"TRY(json_extract_string(line, {json_paths})) "
-            f"FROM {_read_lines_sql(paths, gz)}"
+            f"INSERT INTO wdp_files SELECT {unnests}",
+            [list(column) for column in zip(*rows, strict=True)],
         )
+
+    def _probe(
+        self, con: duckdb.DuckDBPyConnection, readable: Sequence[_Pending]
+    ) -> dict[str, str]:
+        """Read each file alone with DuckDB to find the ones it rejects (e.g. invalid UTF-8)."""
+        bad: dict[str, str] = {}
+        for p in readable:
+            compression = "gzip" if is_gzip(p.file.local_path) else "none"
+            reader = _read_csv_sql(p.file.local_path, "{'line': 'VARCHAR'}", compression)
+            try:
+                con.execute(f"SELECT count(*) FROM {reader}").fetchall()
+            except _FILE_ERRORS as exc:
+                bad[p.file.blob_path] = f"unreadable: {str(exc)[:500]}"
+        return bad
 
     def _insert_batch(
         self,
@@ -458,7 +512,7 @@ class DuckDBWarehouse(Warehouse):
             INSERT INTO {SCHEMA}.quarantine_records
             SELECT blob_path, resource, CAST(line_number AS INTEGER), problem, line, ?,
                    CAST(? AS TIMESTAMP)
-            FROM wdp_classified WHERE problem IS NOT NULL
+            FROM wdp_classified WHERE problem <> '{REASON_BLANK}'
             """,
             [batch_id, now],
         )
@@ -466,8 +520,8 @@ class DuckDBWarehouse(Warehouse):
             """
             CREATE OR REPLACE TEMP TABLE wdp_counts AS
             SELECT f.file_idx, f.blob_path, f.etag, f.content_sha256, f.resource,
-                   count(c.line) FILTER (WHERE c.problem IS NULL) AS good,
-                   count(c.line) FILTER (WHERE c.problem IS NOT NULL) AS bad
+                   count(c.line_number) FILTER (WHERE c.problem IS NULL) AS good,
+                   count(c.line_number) FILTER (WHERE c.problem <> 'blank') AS bad
             FROM wdp_files AS f LEFT JOIN wdp_classified AS c USING (file_idx)
             GROUP BY ALL
             """

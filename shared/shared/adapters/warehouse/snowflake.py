@@ -26,6 +26,7 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+import re
 import tempfile
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -64,6 +65,7 @@ from shared.settings import PlatformSettings
 log = logging.getLogger(__name__)
 
 STAGE = "WDP_BRONZE_STAGE"
+_IDENTIFIER = re.compile(r"[A-Z_][A-Z0-9_$]{0,254}")
 STAGING_TABLE = "LOAD_STAGING"
 
 _TS_PATTERN = (
@@ -308,6 +310,25 @@ class SnowflakeWarehouse(Warehouse):
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+
+    def clone_database(self, target: str) -> str:
+        """Zero-copy clone of the whole database (dev/CI copies cost no storage until changed).
+
+        ``CREATE OR REPLACE DATABASE <target> CLONE <database>``: metadata only, seconds for
+        any size; the clone shares micro-partitions with the source until either side writes.
+        Not supported by the fakesnow emulator (see docs/warehouse.md).
+
+        Raises:
+            ValueError: ``target`` is not a plain identifier or names the source database.
+        """
+        name = target.upper()
+        if not _IDENTIFIER.fullmatch(name):
+            raise ValueError(f"not a plain Snowflake identifier: {target!r}")
+        if name == self.database:
+            raise ValueError("clone target is the source database itself")
+        self.execute(f"CREATE OR REPLACE DATABASE {name} CLONE {self.database}")
+        log.info("cloned Snowflake database", extra={"source": self.database, "target": name})
+        return name
 
     # --- port ----------------------------------------------------------------------------
 

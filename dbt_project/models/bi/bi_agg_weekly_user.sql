@@ -1,0 +1,11 @@
+{#- Secure view for Power BI over gold.agg_weekly_user (Snowflake only: the view text and the
+    underlying tables stay hidden from the BI role, which is granted this schema only). -#}
+{{ config(materialized='view', secure=true) }}
+
+with
+
+source as (
+    select * from {{ ref('agg_weekly_user') }}
+)
+
+select * from source

@@ -233,9 +233,7 @@ def _run_dlt(files: list[dict[str, str]], db: str, workdir: str, fmt: str, out: 
                     yield batch
 
     sources = [
-        dlt.resource(
-            pages(r), name=f"raw_{r}", write_disposition="append", max_table_nesting=0
-        )
+        dlt.resource(pages(r), name=f"raw_{r}", write_disposition="append", max_table_nesting=0)
         for r in RESOURCES
     ]
     pipeline = dlt.pipeline(
@@ -250,10 +248,10 @@ def _run_dlt(files: list[dict[str, str]], db: str, workdir: str, fmt: str, out: 
     import duckdb
 
     con = duckdb.connect(db)
-    stored = sum(
-        int(con.execute(f"SELECT count(*) FROM bronze.raw_{r}").fetchone()[0])  # type: ignore[index]
-        for r in RESOURCES
-    )
+    stored = 0
+    for r in RESOURCES:
+        row = con.execute(f"SELECT count(*) FROM bronze.raw_{r}").fetchone()
+        stored += int(row[0]) if row else 0
     con.close()
     out.put({"rows": stored, "stored": stored, "seconds": elapsed})
 
@@ -293,7 +291,12 @@ def run(results_dir: Path) -> list[BenchResult]:
         (root / "bronze").mkdir()
         t0 = time.perf_counter()
         files = generate_bronze(root / "bronze", records)
-        log.info("generated %d files / %d records in %.1fs", len(files), records, time.perf_counter() - t0)
+        log.info(
+            "generated %d files / %d records in %.1fs",
+            len(files),
+            records,
+            time.perf_counter() - t0,
+        )
         wdp = _measure(_run_wdp, (files, str(root / "wdp.duckdb")))
         log.info("wdp: %s", wdp)
         dlt_runs = {}

@@ -2,7 +2,9 @@
 
 The real ``snowflake-connector-python`` (and dbt-snowflake) talk to it exactly as to Snowflake,
 so the Snowflake adapters and the dbt Snowflake target run in ``make test`` without an account.
-Register it with ``pytest_plugins = ["tests.fakesnow_server"]`` in a conftest.
+Register it with ``pytest_plugins = ["tests.fakesnow_server"]`` in the ROOT conftest (pytest
+refuses ``pytest_plugins`` elsewhere), or import ``fakesnow_server`` into a directory conftest
+(one server per importing directory), or call :func:`start_fakesnow` directly.
 
 The server runs as a subprocess (``fakesnow -s -p PORT -d DIR``), not in-process, because
 fakesnow patches nothing in server mode and a subprocess cannot leak DuckDB state into other

@@ -8,6 +8,8 @@
     cast([{{ exprs | join(', ') }}] as double[])
 {%- endmacro %}
 
+{#- The explicit ::array is a no-op on Snowflake; fakesnow needs it to store the column as
+    semi-structured instead of a DuckDB list it cannot describe. -#}
 {% macro snowflake__numeric_array(exprs) -%}
-    array_construct({{ exprs | join(', ') }})
+    array_construct({{ exprs | join(', ') }})::array
 {%- endmacro %}

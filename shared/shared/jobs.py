@@ -3,8 +3,8 @@
 ``GET /v1/jobs/{id}`` and ``GET /v1/users/{id}/status`` answer from here, so the receiver never
 asks the extractor anything (services talk only through the bus and shared state stores).
 Locally this is two tables in ``<data_dir>/state.sqlite3``; in Azure the same two shapes are
-Azure Table Storage entities (``PartitionKey`` = user id, ``RowKey`` = job id / resource), which
-is why the port only needs point reads, point upserts and one partition scan.
+small JSON blobs updated with ETag-conditional writes (``shared.adapters.jobs_azure``), which
+is why the port only needs point reads, point upserts and one per-user document.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from shared.errors import ConfigurationError
 from shared.settings import PlatformSettings
 
 JobStatus = Literal["queued", "running", "succeeded", "failed"]
@@ -97,6 +96,50 @@ class JobStore(abc.ABC):
 
 def _dt(value: object) -> datetime | None:
     return None if value is None else datetime.fromisoformat(str(value))
+
+
+def job_to_dict(job: JobRecord) -> dict[str, object]:
+    """JSON-ready form of a job (document stores)."""
+    return {
+        "job_id": job.job_id,
+        "user_id": job.user_id,
+        "reason": job.reason,
+        "status": job.status,
+        "resources": list(job.resources),
+        "start": None if job.start is None else job.start.isoformat(),
+        "end": None if job.end is None else job.end.isoformat(),
+        "created_at": job.created_at.isoformat(),
+        "updated_at": job.updated_at.isoformat(),
+        "pages": job.pages,
+        "records": job.records,
+        "windows_total": job.windows_total,
+        "windows_done": job.windows_done,
+        "error": job.error,
+    }
+
+
+def job_from_dict(data: dict[str, object]) -> JobRecord:
+    """Inverse of :func:`job_to_dict`."""
+    created, updated = _dt(data["created_at"]), _dt(data["updated_at"])
+    assert created is not None and updated is not None
+    resources = data["resources"]
+    assert isinstance(resources, list)
+    return JobRecord(
+        job_id=str(data["job_id"]),
+        user_id=int(str(data["user_id"])),
+        reason=str(data["reason"]),
+        status=str(data["status"]),  # type: ignore[arg-type]
+        resources=tuple(str(r) for r in resources),
+        start=_dt(data.get("start")),
+        end=_dt(data.get("end")),
+        created_at=created,
+        updated_at=updated,
+        pages=int(str(data.get("pages", 0))),
+        records=int(str(data.get("records", 0))),
+        windows_total=int(str(data.get("windows_total", 0))),
+        windows_done=int(str(data.get("windows_done", 0))),
+        error=None if data.get("error") is None else str(data["error"]),
+    )
 
 
 class SqliteJobStore(JobStore):
@@ -258,18 +301,11 @@ class SqliteJobStore(JobStore):
 
 
 def build_job_store(settings: PlatformSettings) -> JobStore:
-    """The job store for the profile.
+    """SQLite in the local profile; JSON blobs with ETag concurrency in Azure (or Azurite)."""
+    if settings.profile == "azure" or settings.blob_connection_string is not None:
+        from shared.adapters.jobs_azure import BlobJobStore
 
-    Raises:
-        ConfigurationError: in the Azure profile, where a SQLite file on one container's disk
-            would be invisible to the other replicas; that profile needs the Table Storage
-            adapter (same two entity shapes, see module docstring) wired here.
-    """
-    if settings.profile == "azure":
-        raise ConfigurationError(
-            "the Azure job store (Table Storage) is not wired yet; run the receiver and "
-            "extractor with WDP_PROFILE=local"
-        )
+        return BlobJobStore.from_settings(settings)
     return SqliteJobStore.from_settings(settings)
 
 
@@ -280,4 +316,6 @@ __all__ = [
     "ResourceSync",
     "SqliteJobStore",
     "build_job_store",
+    "job_from_dict",
+    "job_to_dict",
 ]

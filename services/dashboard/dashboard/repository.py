@@ -240,8 +240,9 @@ class GoldReader:
             return []
         return self._query(
             f"select {start}_key, {start}, {_AGG_COLUMNS} from {self._t(table)} "
-            f"where user_key = ? order by {start}_key desc limit ?",
-            [user_id, limit],
+            # LIMIT takes a literal: Snowflake does not bind it everywhere; it is an int here.
+            f"where user_key = ? order by {start}_key desc limit {int(limit)}",
+            [user_id],
         )
 
     # --- data quality --------------------------------------------------------------------
@@ -262,8 +263,7 @@ class GoldReader:
         count = self._query(f"select count(*) as n from {table}")
         rows = self._query(
             f"select blob_path, reason, quarantined_at from {table} "
-            "order by quarantined_at desc limit ?",
-            [limit],
+            f"order by quarantined_at desc limit {int(limit)}",
         )
         return int(count[0]["n"]) if count else 0, rows
 

@@ -25,23 +25,31 @@ class DashboardSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="WDP_DASHBOARD_", env_ignore_empty=True)
 
-    environment: Literal["dev", "test", "prod"] = "dev"
-    host: str = "127.0.0.1"
-    port: int = Field(default=8090, ge=0, le=65535)
-    api_keys: dict[str, Literal["admin"] | list[int]] = Field(default_factory=dict)
-    gold_schema: str = "gold"
-    bronze_schema: str = "bronze"
-    trend_days: int = Field(default=90, ge=7, le=730, description="recovery trend window")
-    sleep_days: int = Field(default=30, ge=1, le=365)
-    workout_days: int = Field(default=90, ge=1, le=730)
-    aggregate_weeks: int = Field(default=26, ge=1, le=520)
-    aggregate_months: int = Field(default=12, ge=1, le=120)
+    environment: Literal["dev", "test", "prod"] = Field(
+        default="dev", description="short or placeholder API keys are refused outside dev"
+    )
+    host: str = Field(default="127.0.0.1", description="interface uvicorn binds")
+    port: int = Field(default=8090, ge=0, le=65535, description="TCP port uvicorn binds")
+    api_keys: dict[str, Literal["admin"] | list[int]] = Field(
+        default_factory=dict,
+        description='JSON: API key -> "admin" (everyone + data quality) or a list of WHOOP '
+        "user ids the key may read; empty refuses every request",
+    )
+    gold_schema: str = Field(default="gold", description="schema of the gold tables/views")
+    bronze_schema: str = Field(
+        default="bronze", description="schema of the loader's quarantine tables"
+    )
+    trend_days: int = Field(default=90, ge=7, le=730, description="recovery trend window, days")
+    sleep_days: int = Field(default=30, ge=1, le=365, description="sleep page window, days")
+    workout_days: int = Field(default=90, ge=1, le=730, description="workouts page window, days")
+    aggregate_weeks: int = Field(default=26, ge=1, le=520, description="weeks on the trends page")
+    aggregate_months: int = Field(default=12, ge=1, le=120, description="months on the trends page")
     prediction_models: list[str] = Field(
         default_factory=lambda: ["ridge_recovery", "baseline_7d_mean"],
         description="fact_predictions model_name preference: the first one a user has wins",
     )
     cookie_secure: bool = Field(
-        default=False, description="mark the session cookie Secure (always on in prod)"
+        default=False, description="mark the login cookie Secure (always on in prod)"
     )
 
     @field_validator("gold_schema", "bronze_schema")

@@ -307,3 +307,19 @@ def test_csv_export_writes_every_gold_table_with_the_model_columns(
     assert {int(r["user_key"]) for r in rows} == {uid}
     zones = json.loads(rows[0]["zone_duration_minutes"])
     assert len(zones) == 5
+
+
+def test_cli_export_csv_reads_the_configured_warehouse(world: GoldWorld, tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from wdp_cli.main import app
+
+    result = CliRunner().invoke(
+        app,
+        ["dashboard", "export-csv", "--out", str(tmp_path / "out")],
+        env={"WDP_DUCKDB_PATH": str(world.warehouse.path), "WDP_WAREHOUSE": "duckdb"},
+    )
+    assert result.exit_code == 0, result.output
+    recoveries = len(world.expected["fact_daily_recovery"])
+    assert f"fact_daily_recovery: {recoveries} rows" in result.output
+    assert (tmp_path / "out" / "mart_data_quality.csv").exists()

@@ -48,6 +48,7 @@ class BuiltWarehouse:
     path: Path
     runner: InProcessDbtRunner
     timings_s: dict[str, float] = field(default_factory=dict)
+    loads: list[tuple[str, list[BronzeFileSpec]]] = field(default_factory=list)
 
     def query(self, sql: str) -> list[dict[str, Any]]:
         with duckdb.connect(str(self.path), read_only=True) as con:
@@ -87,11 +88,16 @@ def _loader_warehouse(db_file: Path, data_dir: Path) -> Any | None:
     return warehouse
 
 
-def load_batch(db_file: Path, data_dir: Path, batch: Batch, files_dir: Path) -> str:
-    """Write the batch as bronze NDJSON.gz files and load them; returns the batch id."""
+BronzeFileSpec = tuple[str, str, Path, list[dict[str, Any]]]
+
+
+def load_batch(
+    db_file: Path, data_dir: Path, batch: Batch, files_dir: Path
+) -> tuple[str, list[BronzeFileSpec]]:
+    """Write the batch as bronze NDJSON.gz files and load them; returns (batch id, files)."""
     batch_id = uuid.uuid4().hex
     fetched_at = datetime.now(UTC)
-    files: list[tuple[str, str, Path, list[dict[str, Any]]]] = []
+    files: list[BronzeFileSpec] = []
     for resource, by_user in sorted(batch.items()):
         for user_id, lines in sorted(by_user.items()):
             if not lines:
@@ -117,7 +123,7 @@ def load_batch(db_file: Path, data_dir: Path, batch: Batch, files_dir: Path) -> 
             assert not result.quarantined, result.quarantined
         finally:
             warehouse.close()
-        return batch_id
+        return batch_id, files
     # fallback until the loader's adapter exists: the same raw-table rows, inserted directly
     naive_now = fetched_at.replace(tzinfo=None)
     with duckdb.connect(str(db_file)) as con:
@@ -130,7 +136,7 @@ def load_batch(db_file: Path, data_dir: Path, batch: Batch, files_dir: Path) -> 
                 batch_id=batch_id,
                 load_ts=naive_now,
             )
-    return batch_id
+    return batch_id, files
 
 
 def make_runner(tmp: Path, db_file: Path, target: str = "duckdb", **env: str) -> InProcessDbtRunner:
@@ -159,12 +165,12 @@ def duckdb_gold(
     built = BuiltWarehouse(path=db_file, runner=runner)
     started = time.perf_counter()
     built.timings_s["cold_start_parse"] = runner.warm()
-    load_batch(db_file, tmp, sim_world.batches[0], tmp / "lake")
+    built.loads.append(load_batch(db_file, tmp, sim_world.batches[0], tmp / "lake"))
     # first build runs the dbt unit tests too (day assignment, dedupe, tombstones)
     built.timings_s["full_build_with_unit_tests"] = build_or_fail(
         runner, BuildRequest(run_unit_tests=True)
     )
-    load_batch(db_file, tmp, sim_world.batches[1], tmp / "lake")
+    built.loads.append(load_batch(db_file, tmp, sim_world.batches[1], tmp / "lake"))
     built.timings_s["incremental_build"] = build_or_fail(runner, BuildRequest())
     built.timings_s["total"] = time.perf_counter() - started
     yield built

@@ -32,7 +32,9 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def expected_rows(users: Iterable[SimUser], table: str, corrupt_rate: float) -> list[dict[str, Any]]:
+def expected_rows(
+    users: Iterable[SimUser], table: str, corrupt_rate: float
+) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for user in users:
         rows += expected_gold(user, corrupt_rate=corrupt_rate)[table]

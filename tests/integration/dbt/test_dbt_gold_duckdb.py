@@ -57,7 +57,9 @@ def test_deleted_records_are_gone_from_gold(duckdb_gold: BuiltWarehouse) -> None
     )
     assert tombstoned, "the simulation must delete some sleeps"
     ids = ", ".join(f"'{r['record_id']}'" for r in tombstoned)
-    assert duckdb_gold.query(f"select sleep_id from gold.fact_sleep where sleep_id in ({ids})") == []
+    assert (
+        duckdb_gold.query(f"select sleep_id from gold.fact_sleep where sleep_id in ({ids})") == []
+    )
 
 
 def test_aggregates_are_consistent_with_facts(duckdb_gold: BuiltWarehouse) -> None:

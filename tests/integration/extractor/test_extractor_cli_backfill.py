@@ -31,7 +31,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")  # one simulator process for this module
 def simulator() -> Iterator[str]:
     port = _free_port()
     proc = subprocess.Popen(

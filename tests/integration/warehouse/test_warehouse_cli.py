@@ -46,7 +46,9 @@ def test_clone_copies_the_database_and_leaves_the_source_alone(
     assert loaded.query("SELECT count(*) AS n FROM bronze.raw_cycle") == [{"n": 3}]
 
 
-def test_clone_refuses_names_that_are_not_identifiers(loaded: DuckDBWarehouse, tmp_path: Path) -> None:
+def test_clone_refuses_names_that_are_not_identifiers(
+    loaded: DuckDBWarehouse, tmp_path: Path
+) -> None:
     result = CliRunner().invoke(
         app, ["warehouse", "clone", "--target", "../x", "--data-dir", str(tmp_path / "data")]
     )

@@ -281,9 +281,14 @@ def test_tombstones_use_key_and_deleted_at(warehouse: Warehouse, tmp_path: Path)
 # --- DuckDB's single-writer rule: the cross-process lock ------------------------------------
 
 
-def _load_in_child(db: str, blob_path: str, local: str, out: Any) -> None:
+def _load_in_child(
+    db: str, blob_path: str, local: str, out: Any, ready: Any = None, go: Any = None
+) -> None:
     wh = DuckDBWarehouse(Path(db), lock_timeout_s=60)
     f = BronzeFile(blob_path=blob_path, local_path=Path(local), resource="cycle", etag="0x1")
+    if ready is not None:  # start together with the parent: the loads must overlap
+        ready.set()
+        go.wait(30)
     for i in range(5):
         wh.load_bronze(f"{blob_path}-{i}", [f])
     out.put(wh.query("SELECT count(*) AS n FROM bronze.raw_cycle")[0]["n"])
@@ -297,25 +302,29 @@ def _hold_lock(db: str, ready: Any, release: Any) -> None:
 
 
 def test_duckdb_two_processes_load_concurrently(tmp_path: Path) -> None:
+    """This process and a spawned one load into the same file at the same time; both succeed."""
     db = tmp_path / "shared.duckdb"
     DuckDBWarehouse(db).ensure_schema()
-    ctx = multiprocessing.get_context("spawn")
-    out = ctx.Queue()
-    procs = []
-    for name in ("a", "b"):
-        local = write_bronze(
+    locals_ = {
+        name: write_bronze(
             tmp_path / f"{name}.ndjson.gz", [json.dumps(dict(CYCLE, id=i)) for i in range(200)]
         )
-        procs.append(
-            ctx.Process(
-                target=_load_in_child, args=(str(db), f"bronze/whoop/cycle/{name}", str(local), out)
-            )
-        )
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(timeout=60)
-        assert p.exitcode == 0
+        for name in ("a", "b")
+    }
+    ctx = multiprocessing.get_context("spawn")
+    out, ready, go = ctx.Queue(), ctx.Event(), ctx.Event()
+    child = ctx.Process(
+        target=_load_in_child,
+        args=(str(db), "bronze/whoop/cycle/a", str(locals_["a"]), out, ready, go),
+    )
+    child.start()
+    try:
+        assert ready.wait(30)
+        go.set()
+        _load_in_child(str(db), "bronze/whoop/cycle/b", str(locals_["b"]), out)
+    finally:
+        child.join(timeout=60)
+    assert child.exitcode == 0
     assert DuckDBWarehouse(db).query("SELECT count(*) AS n FROM bronze.raw_cycle")[0]["n"] == 400
     assert sorted([out.get(timeout=5), out.get(timeout=5)])[-1] == 400
 

@@ -16,6 +16,7 @@ import asyncio
 import json
 import logging
 import math
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -98,6 +99,7 @@ class DemoResult:
     days_without_prediction: list[int]
     model_version: str | None = None
     phases: dict[str, float] = field(default_factory=dict)
+    hops_ms: dict[str, float] = field(default_factory=dict)
     stack: Stack | None = None
 
     def latencies(self) -> list[float]:
@@ -272,6 +274,38 @@ def spans_of_trace(spans_file: Path, trace_id: str) -> list[dict[str, Any]]:
     return out
 
 
+HOPS = ("receiver", "extractor", "loader", "transformer", "scorer")
+
+
+def hop_breakdown(spans_file: Path, trace_ids: list[str]) -> dict[str, float]:
+    """Median milliseconds per stage over the given traces: where webhook latency goes.
+
+    A stage is a service's consumer span (the receiver's: its request span); the wait between
+    the previous stage's end and this one's start is reported as ``→ <service>`` (bus polling,
+    and for the transformer its debounce window).
+    """
+    samples: dict[str, list[float]] = {}
+    for trace_id in trace_ids:
+        spans = spans_of_trace(spans_file, trace_id)
+        previous_end: int | None = None
+        for service in HOPS:
+            mine = [
+                s
+                for s in spans
+                if s.get("service") == service
+                and (s.get("kind") == "CONSUMER" or s.get("parent_span_id") is None)
+            ]
+            if not mine:
+                break
+            start = min(int(s["start_ns"]) for s in mine)
+            end = max(int(s["end_ns"]) for s in mine)
+            if previous_end is not None:
+                samples.setdefault(f"→ {service}", []).append((start - previous_end) / 1e6)
+            samples.setdefault(service, []).append((end - start) / 1e6)
+            previous_end = end
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
 def compare_gold_with_truth(
     warehouse: Warehouse,
     expected: dict[str, list[dict[str, Any]]],
@@ -386,10 +420,10 @@ async def _run(options: DemoOptions) -> DemoResult:
         user_id = int(next(u["user_id"] for u in simulated if u["index"] == options.user_index))
 
         say(f"connecting user {user_id} through OAuth")
+        backfill_started = time.monotonic()
         connected = await asyncio.to_thread(connect_user, stack, user_id)
         if connected != user_id:
             raise DemoError(f"receiver connected user {connected}, expected {user_id}")
-        backfill_started = time.monotonic()
 
         truth = await asyncio.to_thread(admin.ground_truth, user_id)
         # The interior of the backfill window: two days of margin for records whose start
@@ -482,6 +516,7 @@ async def _run(options: DemoOptions) -> DemoResult:
             days_without_prediction=missing,
             model_version=model_version,
             phases=phases,
+            hops_ms=hop_breakdown(stack.spans_file, [e.trace_id for e in events if e.trace_id]),
             stack=stack if options.keep else None,
         )
     finally:
@@ -639,6 +674,9 @@ def render(result: DemoResult, console: Console) -> None:
         if p50 is not None and p95 is not None
         else "[red]no prediction was observed for any webhook[/]"
     )
+    if result.hops_ms:
+        hops = ", ".join(f"{name} {ms:.0f}" for name, ms in result.hops_ms.items())
+        console.print(f"where it goes (median ms): {hops}")
     console.print(
         f"trace [bold]{result.trace_id}[/] spans services: {', '.join(result.trace_services)}"
     )

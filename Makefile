@@ -30,7 +30,7 @@ test: tools lint  ## lint, type-check and run every test
 lint: bootstrap  ## ruff (lint + format check), mypy, sqlfluff
 	@$(UV) run --frozen ruff check .
 	@$(UV) run --frozen ruff format --check .
-	@$(UV) run --frozen mypy -p shared -p receiver -p extractor -p loader -p transformer -p scorer -p whoop_simulator -p wdp_cli -p ml
+	@$(UV) run --frozen mypy -p shared -p receiver -p extractor -p loader -p transformer -p scorer -p whoop_simulator -p wdp_cli -p ml -p dashboard
 
 unit: bootstrap  ## unit tests only
 	@$(UV) run --frozen pytest -q tests/unit

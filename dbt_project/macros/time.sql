@@ -10,13 +10,8 @@
     cast(replace({{ text_expr }}, 'Z', '') as timestamp)
 {%- endmacro %}
 
-{#- The explicit null branch is for fakesnow, whose to_timestamp_ntz(null) returns the epoch
-    (an open cycle's missing `end` would become 1970-01-01); on Snowflake it is a no-op. -#}
 {% macro snowflake__parse_utc_timestamp(text_expr) -%}
-    case
-        when {{ text_expr }} is not null
-            then to_timestamp_ntz(replace({{ text_expr }}, 'Z', ''))
-    end
+    to_timestamp_ntz(replace({{ text_expr }}, 'Z', ''))
 {%- endmacro %}
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import datetime
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -61,8 +62,16 @@ def fakesnow_gold(
         proc.wait(timeout=10)
 
 
+# fakesnow 0.12 serialises a NULL timestamp as 0 on the wire: the table holds NULL (is_open
+# agrees, and `end_at_utc::varchar` reads back NULL) but the connector shows the epoch.
+_FAKESNOW_NULL_TS = datetime(1970, 1, 1)
+
+
 def _normalise(row: dict[str, Any]) -> dict[str, Any]:
-    out = {k.lower(): v for k, v in row.items()}
+    out = {
+        k.lower(): None if isinstance(v, datetime) and v == _FAKESNOW_NULL_TS else v
+        for k, v in row.items()
+    }
     if isinstance(out.get("zone_duration_minutes"), str):
         out["zone_duration_minutes"] = json.loads(out["zone_duration_minutes"])
     return out

@@ -24,6 +24,7 @@ from dashboard.domain.models import (
     WorkoutsResponse,
 )
 from dashboard.entrypoints.deps import Caller, Service
+from dashboard.entrypoints.pages import render_error
 from dashboard.exceptions import Forbidden, Unauthenticated
 from shared.errors import TransientError
 
@@ -82,7 +83,6 @@ def _is_api(request: Request) -> bool:
 
 def install_error_handlers(app: FastAPI) -> None:
     """Map dashboard errors to statuses: JSON under ``/api``, pages elsewhere."""
-    from dashboard.entrypoints.pages import render_error
 
     async def unauthenticated(request: Request, exc: Exception) -> Response:
         if _is_api(request):

@@ -96,12 +96,13 @@ def schema_ddl(fq: str, *, internal_stage: bool = True) -> list[str]:
         for r in RESOURCES
     ]
     stmts += [
+        # ROWS is a reserved word in Snowflake, hence the quotes (same name as unquoted ROWS)
         f"""CREATE TABLE IF NOT EXISTS {fq}.LOAD_HISTORY (
             BLOB_PATH VARCHAR NOT NULL,
             ETAG VARCHAR,
             CONTENT_SHA256 VARCHAR,
             BATCH_ID VARCHAR NOT NULL,
-            ROWS NUMBER(19, 0) NOT NULL,
+            "ROWS" NUMBER(19, 0) NOT NULL,
             STATUS VARCHAR NOT NULL,
             REASON VARCHAR,
             LOADED_AT TIMESTAMP_NTZ NOT NULL
@@ -565,7 +566,7 @@ class SnowflakeWarehouse(Warehouse):
         if rows:
             cur.executemany(
                 f"INSERT INTO {self.fq}.LOAD_HISTORY (BLOB_PATH, ETAG, CONTENT_SHA256, BATCH_ID, "
-                "ROWS, STATUS, REASON, LOADED_AT) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                '"ROWS", STATUS, REASON, LOADED_AT) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
                 rows,
             )
 

@@ -19,6 +19,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+# One fakesnow server per session for every directory that needs Snowflake SQL.
+pytest_plugins = ["tests.fakesnow_server"]
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 AZURITE_BIN = REPO_ROOT / ".tools" / "node_modules" / ".bin" / "azurite-blob"
 AZURITE_ACCOUNT = "devstoreaccount1"

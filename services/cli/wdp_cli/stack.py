@@ -41,7 +41,6 @@ from shared.runtime.service import is_healthy
 log = logging.getLogger(__name__)
 
 SERVICES: tuple[str, ...] = ("receiver", "extractor", "loader", "transformer", "scorer")
-CONSUMER_SERVICES: tuple[str, ...] = ("extractor", "loader", "transformer", "scorer")
 SIMULATOR = "whoop_simulator"
 
 

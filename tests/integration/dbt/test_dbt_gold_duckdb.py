@@ -4,8 +4,9 @@ re-scores, deletes, corrupted records), after a full build and an incremental on
 from __future__ import annotations
 
 import pytest
-from conftest import BuiltWarehouse, SimWorld
+from dbt_world import BuiltWarehouse, SimWorld
 from gold_compare import PRIMARY_KEYS, diff_rows, expected_rows
+
 from whoop_simulator.ground_truth import expected_gold
 
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BuiltWarehouse, build_or_fail, make_runner
+from dbt_world import BuiltWarehouse, build_or_fail, make_runner
 from gold_compare import PRIMARY_KEYS, diff_rows
 
 from shared.ports import BronzeFile

@@ -38,6 +38,7 @@ def test_key_pair_auth_sends_pkcs8_der_and_no_password(tmp_path: Path) -> None:
     assert kwargs["authenticator"] == "SNOWFLAKE_JWT"
     assert "password" not in kwargs
     loaded = serialization.load_der_private_key(kwargs["private_key"], password=None)
+    assert isinstance(loaded, rsa.RSAPrivateKey)
     assert loaded.private_numbers() == key.private_numbers()
     assert kwargs["role"] == "WDP_LOADER"
     assert wh.create_database is False  # production never creates the database

@@ -8,10 +8,6 @@ sleeps as (
     select * from {{ ref('int_sleeps_day_assigned') }}
 ),
 
-cycles as (
-    select * from {{ ref('int_cycles_day_assigned') }}
-),
-
 assigned as (
     select
         recoveries.cycle_id,
@@ -19,24 +15,23 @@ assigned as (
         recoveries.user_id,
         recoveries.score_state,
         recoveries.recovery_score,
-        case
-            when recoveries.recovery_score < 34 then 'red'
-            when recoveries.recovery_score < 67 then 'yellow'
-            else 'green'
-        end as recovery_band,
         recoveries.hrv_rmssd_ms,
         recoveries.resting_heart_rate_bpm,
         recoveries.spo2_percentage,
         recoveries.skin_temp_celsius,
         recoveries.is_user_calibrating,
-        -- a recovery belongs to the wake day of its sleep; if that sleep is gone (deleted
-        -- without its recovery) the cycle's day is the closest truth we have
-        coalesce(sleeps.sleep_date, cycles.cycle_date) as recovery_date,
+        -- a recovery belongs to the wake day of its sleep; without a live sleep it has no
+        -- day, so the inner join keeps it out of silver's day-assigned set (and gold)
+        sleeps.sleep_date as recovery_date,
         recoveries.updated_at,
-        recoveries.load_timestamp
+        recoveries.load_timestamp,
+        case
+            when recoveries.recovery_score < 34 then 'red'
+            when recoveries.recovery_score < 67 then 'yellow'
+            else 'green'
+        end as recovery_band
     from recoveries
-    left join sleeps on recoveries.sleep_id = sleeps.sleep_id
-    left join cycles on recoveries.cycle_id = cycles.cycle_id
+    inner join sleeps on recoveries.sleep_id = sleeps.sleep_id
 ),
 
 final as (

@@ -50,18 +50,19 @@ touched_sleep_ids as (
 
 touched_cycle_ids as (
     select record_id as cycle_id from recent_cycles
-    union
-    select record_id as cycle_id from recent_recoveries where not is_tombstone
-    union
+    union distinct
+    select record_id as cycle_id from recent_recoveries
+    where not is_tombstone
+    union distinct
     select recovery_history.cycle_id
     from recent_recoveries
     inner join recovery_history on recent_recoveries.record_id = recovery_history.sleep_id
     where recent_recoveries.is_tombstone
-    union
+    union distinct
     select sleep_history.cycle_id
     from touched_sleep_ids
     inner join sleep_history on touched_sleep_ids.sleep_id = sleep_history.sleep_id
-    union
+    union distinct
     -- a recovery's day follows its sleep, so a touched sleep touches that recovery's cycle
     select recovery_history.cycle_id
     from touched_sleep_ids

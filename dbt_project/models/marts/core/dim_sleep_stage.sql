@@ -2,15 +2,35 @@
 with
 
 stages as (
-    select 1 as sleep_stage_key, 'awake' as stage_name, false as is_asleep, 1 as sort_order
+    select
+        1 as sleep_stage_key,
+        'awake' as stage_name,
+        false as is_asleep,
+        1 as sort_order
     union all
-    select 2 as sleep_stage_key, 'light' as stage_name, true as is_asleep, 2 as sort_order
+    select
+        2 as sleep_stage_key,
+        'light' as stage_name,
+        true as is_asleep,
+        2 as sort_order
     union all
-    select 3 as sleep_stage_key, 'deep' as stage_name, true as is_asleep, 3 as sort_order
+    select
+        3 as sleep_stage_key,
+        'deep' as stage_name,
+        true as is_asleep,
+        3 as sort_order
     union all
-    select 4 as sleep_stage_key, 'rem' as stage_name, true as is_asleep, 4 as sort_order
+    select
+        4 as sleep_stage_key,
+        'rem' as stage_name,
+        true as is_asleep,
+        4 as sort_order
     union all
-    select 5 as sleep_stage_key, 'no_data' as stage_name, false as is_asleep, 5 as sort_order
+    select
+        5 as sleep_stage_key,
+        'no_data' as stage_name,
+        false as is_asleep,
+        5 as sort_order
 ),
 
 final as (

@@ -45,7 +45,7 @@ final as (
         and cast(recoveries.cycle_id as varchar) not in (
             select quarantined.record_key from quarantined
         )
-        {% if is_incremental() %}
+    {% if is_incremental() %}
             and cast(recoveries.cycle_id as varchar) in (
                 select touched.record_key from touched
             )

@@ -57,7 +57,7 @@ final as (
     where
         sleeps.score_state = 'SCORED'
         and sleeps.sleep_id not in (select quarantined.record_key from quarantined)
-        {% if is_incremental() %}
+    {% if is_incremental() %}
             and sleeps.sleep_id in (select touched.record_key from touched)
         {% endif %}
 )

@@ -46,7 +46,7 @@ final as (
         cast(cycles.cycle_id as varchar) not in (
             select quarantined.record_key from quarantined
         )
-        {% if is_incremental() %}
+    {% if is_incremental() %}
             and cast(cycles.cycle_id as varchar) in (
                 select touched.record_key from touched
             )

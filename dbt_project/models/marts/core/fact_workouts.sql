@@ -57,7 +57,7 @@ final as (
     where
         workouts.score_state = 'SCORED'
         and workouts.workout_id not in (select quarantined.record_key from quarantined)
-        {% if is_incremental() %}
+    {% if is_incremental() %}
             and workouts.workout_id in (select touched.record_key from touched)
         {% endif %}
 )

@@ -282,7 +282,8 @@ def hop_breakdown(spans_file: Path, trace_ids: list[str]) -> dict[str, float]:
 
     A stage is a service's consumer span (the receiver's: its request span); the wait between
     the previous stage's end and this one's start is reported as ``→ <service>`` (bus polling,
-    and for the transformer its debounce window).
+    and for the transformer its debounce window). It can be negative when a stage starts on
+    the first blob while the previous one is still writing the next.
     """
     samples: dict[str, list[float]] = {}
     for trace_id in trace_ids:

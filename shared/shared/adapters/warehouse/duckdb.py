@@ -394,7 +394,8 @@ class DuckDBWarehouse(Warehouse):
         todo = list(pending)
         readable: list[_Pending] = []
         expected = 0
-        with tempfile.TemporaryDirectory(prefix="wdp-duckdb-") as tmp:
+        # next to the database, not in /tmp: the combined file is the uncompressed batch
+        with tempfile.TemporaryDirectory(prefix=".wdp-load-", dir=self.path.parent) as tmp:
             combined = Path(tmp) / "batch.ndjson"
             for attempt in range(2):
                 merged = coalesce([(p.idx, p.file.local_path) for p in todo], combined)

@@ -27,7 +27,7 @@ demo: bootstrap  ## run the whole pipeline on the simulator, end to end, and pri
 test: tools lint  ## lint, type-check and run every test
 	@$(UV) run --frozen pytest -q
 
-lint: bootstrap  ## ruff (lint + format check), mypy, sqlfluff
+lint: bootstrap  ## ruff (lint + format check) and mypy --strict (sqlfluff runs as a test)
 	@$(UV) run --frozen ruff check .
 	@$(UV) run --frozen ruff format --check .
 	@$(UV) run --frozen mypy -p shared -p receiver -p extractor -p loader -p transformer -p scorer -p whoop_simulator -p wdp_cli -p ml -p dashboard

@@ -57,6 +57,7 @@ class BuildOutcome:
     nodes_run: int
     failures: tuple[NodeFailure, ...] = ()
     error: str | None = None
+    node_ids: tuple[str, ...] = ()
 
 
 class DbtRunner(abc.ABC):
@@ -208,4 +209,5 @@ class InProcessDbtRunner(DbtRunner):
             nodes_run=len(results),
             failures=failures,
             error=error,
+            node_ids=tuple(str(getattr(res.node, "unique_id", "?")) for res in results),
         )

@@ -155,6 +155,11 @@ def build_or_fail(runner: InProcessDbtRunner, request: BuildRequest) -> float:
     return outcome.elapsed_s
 
 
+def built_node_ids(runner: InProcessDbtRunner) -> list[str]:
+    """Every node the runner's builds ran (all of them passed: build_or_fail checks)."""
+    return [node for _, outcome in runner.history for node in outcome.node_ids]
+
+
 @pytest.fixture(scope="session")
 def duckdb_gold(
     sim_world: SimWorld, tmp_path_factory: pytest.TempPathFactory

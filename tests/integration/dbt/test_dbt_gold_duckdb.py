@@ -4,7 +4,7 @@ re-scores, deletes, corrupted records), after a full build and an incremental on
 from __future__ import annotations
 
 import pytest
-from dbt_world import BuiltWarehouse, SimWorld
+from dbt_world import BuiltWarehouse, SimWorld, built_node_ids
 from gold_compare import PRIMARY_KEYS, diff_rows, expected_rows
 
 from whoop_simulator.ground_truth import expected_gold
@@ -80,3 +80,22 @@ def test_dim_date_calendar(duckdb_gold: BuiltWarehouse) -> None:
     assert by_key[20250105]["is_weekend"] and by_key[20250105]["day_name"] == "Sunday"
     assert by_key[20251229]["week_of_year"] == 1  # ISO week 1 of 2026
     assert by_key[20250704]["is_holiday"]
+
+
+def test_dbt_unit_tests_ran_and_passed(duckdb_gold: BuiltWarehouse) -> None:
+    unit_tests = {n for n in built_node_ids(duckdb_gold.runner) if n.startswith("unit_test.")}
+    names = {n.rsplit(".", 1)[-1] for n in unit_tests}
+    assert {
+        "sleep_day_is_local_date_of_end",
+        "cycle_day_follows_main_sleep_not_nap",
+        "recovery_day_follows_its_sleep",
+        "stg_sleeps_dedupes_to_latest_updated_at",
+        "stg_sleeps_applies_tombstones",
+        "stg_recoveries_tombstones_keyed_by_sleep_id",
+    } <= names
+
+
+def test_incremental_build_ran_incremental_facts(duckdb_gold: BuiltWarehouse) -> None:
+    second = duckdb_gold.runner.history[-1][1]
+    assert "model.whoop_platform.fact_sleep" in second.node_ids
+    assert duckdb_gold.timings_s["incremental_build"] > 0

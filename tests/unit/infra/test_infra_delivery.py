@@ -28,6 +28,7 @@ SERVICES = {
     "transformer": ("wdp-transformer", "transformer"),
     "scorer": ("wdp-scorer", "scorer"),
     "whoop_simulator": ("wdp-whoop-simulator", "whoop_simulator"),
+    "dashboard": ("wdp-dashboard", "dashboard"),
 }
 
 
@@ -190,6 +191,7 @@ def test_infra_pre_commit_hooks_are_local_and_cover_every_linter() -> None:
 
 @pytest.mark.parametrize("service", sorted(SERVICES))
 def test_infra_dockerfile_env_names_are_real_settings(service: str) -> None:
+    from dashboard.settings import DashboardSettings
     from extractor.settings import ExtractorSettings
     from receiver.settings import ReceiverSettings
     from scorer.settings import ScorerSettings
@@ -201,6 +203,7 @@ def test_infra_dockerfile_env_names_are_real_settings(service: str) -> None:
         "WDP_EXTRACTOR_": ExtractorSettings,
         "WDP_TRANSFORMER_": TransformerSettings,
         "WDP_SCORER_": ScorerSettings,
+        "WDP_DASHBOARD_": DashboardSettings,
         "WDP_": PlatformSettings,
     }
     envs = " ".join(

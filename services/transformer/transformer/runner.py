@@ -14,9 +14,9 @@ import os
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from transformer.exceptions import NodeFailure
 
@@ -27,12 +27,18 @@ _FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
 
 @dataclass(frozen=True)
 class BuildRequest:
-    """One ``dbt build``: what to select, and whether to rebuild incremental models."""
+    """One ``dbt build``: what to select, and whether to rebuild incremental models.
+
+    ``phase`` splits a build so data tests can run after gold is announced: ``models`` builds
+    seeds and models without tests, ``tests`` runs only the tests of the same selection, and
+    ``all`` is dbt's usual interleaved build.
+    """
 
     select: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     full_refresh: bool = False
     run_unit_tests: bool = False
+    phase: Literal["all", "models", "tests"] = "all"
 
     def cli_args(self) -> list[str]:
         """The dbt CLI arguments for this request (project/profile flags are the runner's)."""
@@ -41,11 +47,23 @@ class BuildRequest:
             args += ["--select", *self.select]
         if self.exclude:
             args += ["--exclude", *self.exclude]
-        if not self.run_unit_tests:
-            args += ["--exclude-resource-type", "unit_test"]
-        if self.full_refresh:
+        if self.phase == "tests":
+            args += ["--resource-type", "test"]
+            if self.run_unit_tests:
+                args.append("unit_test")
+        else:
+            skipped = [] if self.run_unit_tests else ["unit_test"]
+            if self.phase == "models":
+                skipped.append("test")
+            if skipped:
+                args += ["--exclude-resource-type", *skipped]
+        if self.full_refresh and self.phase != "tests":
             args.append("--full-refresh")
         return args
+
+    def split(self) -> tuple[BuildRequest, BuildRequest]:
+        """The ``models`` and ``tests`` halves of this request."""
+        return replace(self, phase="models"), replace(self, phase="tests", full_refresh=False)
 
 
 @dataclass(frozen=True)

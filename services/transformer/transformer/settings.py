@@ -22,7 +22,7 @@ class TransformerSettings(BaseSettings):
     )
 
     debounce_s: float = Field(
-        default=1.0,
+        default=0.3,
         ge=0,
         description="After the first bronze.loaded message, keep receiving this long so a burst "
         "of loads becomes one dbt build",
@@ -41,6 +41,12 @@ class TransformerSettings(BaseSettings):
         default="affected",
         description="'affected': build only what descends from the loaded raw tables (after one "
         "full build per process); 'all': build the whole project every time",
+    )
+    deferred_data_tests: bool = Field(
+        default=True,
+        description="On incremental builds, build models, announce gold, then run the data "
+        "tests of the same selection (a failure still abandons the message with dbt's error); "
+        "false runs dbt's interleaved build and announces only after every test passed",
     )
     run_unit_tests: bool = Field(
         default=False,

@@ -211,6 +211,58 @@ async def test_failed_build_on_last_delivery_dead_letters_with_dbt_error() -> No
     assert "boom" in str(info.value) and "delivery 3" in str(info.value)
 
 
+def test_split_build_runs_models_then_only_tests() -> None:
+    request = BuildRequest(select=("source:whoop.raw_sleep+",), full_refresh=True)
+    models, tests = request.split()
+    assert models.cli_args() == [
+        "build", "--select", "source:whoop.raw_sleep+",
+        "--exclude-resource-type", "unit_test", "test", "--full-refresh",
+    ]  # fmt: skip
+    assert tests.cli_args() == [
+        "build", "--select", "source:whoop.raw_sleep+", "--resource-type", "test",
+    ]  # fmt: skip
+
+
+def recent(batch: str, rows: Mapping[str, int]) -> BronzeLoaded:
+    """A batch loaded just now (inside the incremental lookback of the handler's clock)."""
+    return loaded(batch, rows).model_copy(update={"loaded_at": datetime.now(UTC)})
+
+
+async def test_incremental_build_announces_gold_before_its_data_tests() -> None:
+    handler, _, bus = make_handler([OK, OK, OK])
+    await handler.handle_batch([delivery(recent("b1", {"sleep": 2}))])  # full start-up build
+    published_before = len(bus.published)
+
+    class AnnounceCheckingRunner(LockCheckingRunner):
+        def _build(self, request: BuildRequest) -> BuildOutcome:
+            if request.phase == "tests":
+                assert len(bus.published) == published_before + 1, "announce before tests"
+            return super()._build(request)
+
+    runner = AnnounceCheckingRunner(handler.warehouse, [OK, OK])  # type: ignore[arg-type]
+    handler.runner = runner
+    await handler.handle_batch([delivery(recent("b2", {"sleep": 1}))])
+    assert [r.phase for r, _ in runner.history] == ["models", "tests"]
+
+
+async def test_failing_deferred_data_test_is_still_a_failed_message() -> None:
+    handler, _, bus = make_handler([OK, OK, FAILED])
+    await handler.handle_batch([delivery(recent("b1", {"sleep": 2}))])
+    with pytest.raises(DbtBuildFailed, match="fact_sleep"):
+        await handler.handle_batch([delivery(recent("b2", {"sleep": 1}))])
+    assert len(bus.published) == 2  # gold was announced; the redelivery rebuilds idempotently
+
+
+def test_interleaved_build_when_deferral_is_off() -> None:
+    request = plan_build(
+        [loaded("b1", {"sleep": 3})],
+        TransformerSettings(deferred_data_tests=False),
+        built_once=True,
+        now=NOW,
+    )
+    assert request is not None and request.phase == "all"
+
+
 # ---------------------------------------------------------------- debounce
 
 

@@ -210,7 +210,14 @@ def _run_wdp(files: list[dict[str, str]], db: str, out: Any) -> None:
     stored = wh.query(
         " UNION ALL ".join(f"SELECT count(*) AS n FROM bronze.raw_{r}" for r in RESOURCES)
     )
-    out.put({"rows": rows, "stored": sum(int(r["n"]) for r in stored), "seconds": elapsed})
+    out.put(
+        {
+            "rows": rows,
+            "stored": sum(int(r["n"]) for r in stored),
+            "seconds": elapsed,
+            "db_bytes": _db_bytes(Path(db)),
+        }
+    )
 
 
 def _run_dlt(files: list[dict[str, str]], db: str, workdir: str, fmt: str, out: Any) -> None:
@@ -253,7 +260,13 @@ def _run_dlt(files: list[dict[str, str]], db: str, workdir: str, fmt: str, out: 
         row = con.execute(f"SELECT count(*) FROM bronze.raw_{r}").fetchone()
         stored += int(row[0]) if row else 0
     con.close()
-    out.put({"rows": stored, "stored": stored, "seconds": elapsed})
+    out.put({"rows": stored, "stored": stored, "seconds": elapsed, "db_bytes": _db_bytes(Path(db))})
+
+
+def _db_bytes(db: Path) -> int:
+    """Size of the database file plus any WAL left behind: both contenders' durable result."""
+    wal = db.with_name(db.name + ".wal")
+    return db.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
 
 
 def _measure(target: Any, args: tuple[Any, ...], timeout_s: float = 1800) -> dict[str, Any]:

@@ -91,7 +91,10 @@ def bootstrap(
         debounce_s=own.debounce_s,
     )
     service_runner = ServiceRunner(
-        SERVICE_NAME, [consumer], health_dir=settings.data_dir / "health"
+        SERVICE_NAME,
+        [consumer],
+        health_dir=settings.data_dir / "health",
+        periodic=[(0.5, handler.run_deferred_tests)] if own.deferred_data_tests else [],
     )
     return TransformerService(
         settings=settings,

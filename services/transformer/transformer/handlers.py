@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -45,6 +46,10 @@ class TransformHandler:
         self.max_delivery_count = max_delivery_count
         self.built_once = False
         self.published: list[GoldUpdated] = []
+        self.pending_tests: set[str] = set()
+        self.last_test_failure: DbtBuildFailed | None = None
+        self._last_build = 0.0
+        self._runner_lock = asyncio.Lock()
 
     async def handle_batch(self, deliveries: Sequence[Delivery]) -> None:
         """Consumer batch handler: every message of the burst settles with this outcome."""
@@ -63,17 +68,46 @@ class TransformHandler:
         # after the announcement so a webhook reaches its prediction in seconds. The first
         # (full) build of a process keeps dbt's interleaved build as a start-up gate.
         deferred = self.settings.deferred_data_tests and bool(request.select)
-        models, tests = request.split() if deferred else (request, None)
-        before = await asyncio.to_thread(read_changes, self.warehouse, batch_ids)
-        outcome = await asyncio.to_thread(self._build_exclusive, models)
-        self._raise_if_failed(outcome, deliveries_so_far)
-        if not request.select:
-            self.built_once = True
-        after = await asyncio.to_thread(read_changes, self.warehouse, batch_ids)
+        models = request.split()[0] if deferred else request
+        async with self._runner_lock:
+            before = await asyncio.to_thread(read_changes, self.warehouse, batch_ids)
+            outcome = await asyncio.to_thread(self._build_exclusive, models)
+            self._last_build = time.monotonic()
+            self._raise_if_failed(outcome, deliveries_so_far)
+            if not request.select:
+                self.built_once = True
+            if deferred:
+                self.pending_tests.update(request.select)
+            after = await asyncio.to_thread(read_changes, self.warehouse, batch_ids)
         await self._announce(messages, batch_ids, before.merge(after), outcome)
-        if tests is not None:
-            tested = await asyncio.to_thread(self._build_exclusive, tests)
-            self._raise_if_failed(tested, deliveries_so_far)
+
+    async def run_deferred_tests(self, *, force: bool = False) -> BuildOutcome | None:
+        """Run the data tests of everything built since the last test run, once idle.
+
+        Periodic job of the service (and called by tests with ``force``). A failure is logged
+        with dbt's node errors and kept in ``last_test_failure``; the selection stays pending
+        so the next quiet period tests it again.
+        """
+        idle = time.monotonic() - self._last_build >= self.settings.tests_idle_s
+        if not self.pending_tests or not (idle or force):
+            return None
+        async with self._runner_lock:
+            select = tuple(sorted(self.pending_tests))
+            self.pending_tests.clear()
+            request = BuildRequest(
+                select=select, run_unit_tests=self.settings.run_unit_tests, phase="tests"
+            )
+            outcome = await asyncio.to_thread(self._build_exclusive, request)
+        if outcome.success:
+            self.last_test_failure = None
+            return outcome
+        self.pending_tests.update(select)
+        self.last_test_failure = DbtBuildFailed(outcome.failures, outcome.error)
+        log.error(
+            "deferred dbt data tests failed",
+            extra={"select": list(select), "error": str(self.last_test_failure)},
+        )
+        return outcome
 
     def _raise_if_failed(self, outcome: BuildOutcome, deliveries_so_far: int) -> None:
         """Failing build → transient (redelivered); on the last delivery → terminal (DLQ)."""

@@ -44,9 +44,15 @@ class TransformerSettings(BaseSettings):
     )
     deferred_data_tests: bool = Field(
         default=True,
-        description="On incremental builds, build models, announce gold, then run the data "
-        "tests of the same selection (a failure still abandons the message with dbt's error); "
-        "false runs dbt's interleaved build and announces only after every test passed",
+        description="On incremental builds, build models and announce gold at once; run the "
+        "data tests of everything built since the last test run when the consumer has been "
+        "idle for tests_idle_s (failures are logged and shown in health). False runs dbt's "
+        "interleaved build and announces only after every test passed",
+    )
+    tests_idle_s: float = Field(
+        default=5.0,
+        ge=0,
+        description="Quiet time after the last build before deferred data tests run",
     )
     run_unit_tests: bool = Field(
         default=False,

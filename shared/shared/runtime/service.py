@@ -20,7 +20,7 @@ from shared.runtime.consumer import Consumer
 
 log = logging.getLogger(__name__)
 
-PeriodicJob = tuple[float, Callable[[], Awaitable[None]]]
+PeriodicJob = tuple[float, Callable[[], Awaitable[object]]]
 
 
 class ServiceRunner:
@@ -70,7 +70,7 @@ class ServiceRunner:
             self.health_file.unlink(missing_ok=True)
             log.info("service stopped", extra={"service": self.name})
 
-    async def _every(self, period_s: float, job: Callable[[], Awaitable[None]]) -> None:
+    async def _every(self, period_s: float, job: Callable[[], Awaitable[object]]) -> None:
         while not self.stop.is_set():
             try:
                 await job()

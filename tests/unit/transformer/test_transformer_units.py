@@ -228,29 +228,30 @@ def recent(batch: str, rows: Mapping[str, int]) -> BronzeLoaded:
     return loaded(batch, rows).model_copy(update={"loaded_at": datetime.now(UTC)})
 
 
-async def test_incremental_build_announces_gold_before_its_data_tests() -> None:
-    handler, _, bus = make_handler([OK, OK, OK])
+async def test_incremental_build_announces_gold_and_defers_data_tests() -> None:
+    handler, warehouse, bus = make_handler([OK, OK])
     await handler.handle_batch([delivery(recent("b1", {"sleep": 2}))])  # full start-up build
-    published_before = len(bus.published)
-
-    class AnnounceCheckingRunner(LockCheckingRunner):
-        def _build(self, request: BuildRequest) -> BuildOutcome:
-            if request.phase == "tests":
-                assert len(bus.published) == published_before + 1, "announce before tests"
-            return super()._build(request)
-
-    runner = AnnounceCheckingRunner(handler.warehouse, [OK, OK])  # type: ignore[arg-type]
-    handler.runner = runner
     await handler.handle_batch([delivery(recent("b2", {"sleep": 1}))])
-    assert [r.phase for r, _ in runner.history] == ["models", "tests"]
+    assert len(bus.published) == 2
+    assert [r.phase for r, _ in handler.runner.history] == ["all", "models"]
+    assert handler.pending_tests == {"source:whoop.raw_sleep+"}
+    handler.runner = LockCheckingRunner(warehouse, [OK])
+    assert await handler.run_deferred_tests() is None  # not idle yet: a build just finished
+    outcome = await handler.run_deferred_tests(force=True)
+    assert outcome is OK and handler.pending_tests == set()
+    ((request, _),) = handler.runner.history
+    assert request.phase == "tests" and request.select == ("source:whoop.raw_sleep+",)
 
 
-async def test_failing_deferred_data_test_is_still_a_failed_message() -> None:
-    handler, _, bus = make_handler([OK, OK, FAILED])
+async def test_failing_deferred_data_tests_are_reported_and_stay_pending() -> None:
+    handler, warehouse, _ = make_handler([OK, OK])
     await handler.handle_batch([delivery(recent("b1", {"sleep": 2}))])
-    with pytest.raises(DbtBuildFailed, match="fact_sleep"):
-        await handler.handle_batch([delivery(recent("b2", {"sleep": 1}))])
-    assert len(bus.published) == 2  # gold was announced; the redelivery rebuilds idempotently
+    await handler.handle_batch([delivery(recent("b2", {"recovery": 1}))])
+    handler.runner = LockCheckingRunner(warehouse, [FAILED])
+    await handler.run_deferred_tests(force=True)
+    assert handler.last_test_failure is not None
+    assert "fact_sleep" in str(handler.last_test_failure)
+    assert handler.pending_tests == {"source:whoop.raw_recovery+"}
 
 
 def test_interleaved_build_when_deferral_is_off() -> None:

@@ -71,25 +71,33 @@ _PATHS = (
 _E = {p.removeprefix("$."): i + 1 for i, p in enumerate(_PATHS)}  # 1-based list indices
 REASON_BLANK = "blank"  # a blank line is not a record: counted, neither loaded nor quarantined
 
-#: Session settings of a ``load_bronze`` connection, each measured on the loader benchmark
-#: (docs/warehouse.md, 200k records, 2 shared cores). They change how the batch is stored,
-#: never what is stored:
+#: Settings of a ``load_bronze`` session, each measured on the loader benchmark
+#: (docs/warehouse.md; 200k and 1M records on 2 shared cores). They change how a batch is
+#: written, never what is written, and are RESET before the connection is released:
 #:
 #: * ``threads = 1``: the scan is serial anyway (``row_number() OVER ()`` numbers lines in
 #:   file order, which a single thread guarantees); a second thread only contended with the
 #:   other processes on the box (-8 % wall time).
 #: * ``checkpoint_threshold = '1MB'``: a batch larger than this checkpoints AT COMMIT and skips
-#:   the WAL (``auto_checkpoint_skip_wal_threshold``), instead of writing every row to the WAL
-#:   at commit and again to the file at the checkpoint on close (-6 %). Still durable at commit.
+#:   the WAL (``auto_checkpoint_skip_wal_threshold``) instead of writing every row to the WAL
+#:   at commit and again to the file at the checkpoint on close (-6 %). Durable at commit.
 #: * ``force_compression = 'zstd'``: DuckDB's default for the long ``payload`` strings is
 #:   DICT_FSST, whose analysis and compression were the largest single cost of the checkpoint;
-#:   ZSTD compresses them faster AND smaller (checkpoint -30 %, file -40 %: 47 -> 29 MB).
-#:   It applies to the row groups this connection writes; readers decompress either format.
-LOAD_SETTINGS: tuple[str, ...] = (
-    "SET threads = 1",
-    "SET checkpoint_threshold = '1MB'",
-    *filter(None, os.environ.get("WDP_EXP", "SET force_compression = 'zstd'").split(";")),
-)
+#:   ZSTD compresses them faster AND smaller (checkpoint -30 %, file -40 %). Only the row
+#:   groups this session writes are affected; readers decompress either format.
+LOAD_SETTINGS: dict[str, str] = {
+    "threads": "1",
+    "checkpoint_threshold": "'1MB'",
+    "force_compression": "'zstd'",
+}
+
+#: A batch whose every touched raw table gains at least this many rows (one DuckDB vector)
+#: commits with ``max_vacuum_tasks = 0``. The checkpoint's vacuum otherwise merges adjacent
+#: under-filled row groups, re-compressing earlier batches' rows again and again (1, 2, 4, 8
+#: ... batches' worth: 63 % of the 1M benchmark's commit time). Row groups this size are
+#: worth keeping as they are (+20 % file size); smaller batches (webhook trickle) keep the
+#: merge so tables never fragment into tiny row groups.
+NO_VACUUM_MIN_ROWS = 2048
 
 RAW_COLUMNS_DDL = """
     record_id VARCHAR NOT NULL,
@@ -162,11 +170,14 @@ def _sql_str(value: str) -> str:
 
 
 def _classify_sql(combined: Path) -> str:
-    """Read the combined file once; materialise each line's derived columns and problem.
+    """Read one combined file; materialise each line's derived columns and problem.
 
-    ``row_number() OVER ()`` is a streaming window over an order-preserving single-file scan,
-    so ``rn`` is the line's position in the combined file and ``rn - first_rn + 1`` its line
-    number in its own file. Blank lines get problem ``blank`` (counted, never loaded).
+    ``row_number() OVER ()`` is a streaming window over an order-preserving single-file,
+    single-thread scan, so ``rn`` is the line's position in the combined file and
+    ``rn - first_rn + 1`` its line number in its own file. The join to ``wdp_files`` comes
+    before the JSON parse so the parsed list is not copied through it, and the list itself
+    is not kept (less to hold under ``memory_limit``). Blank lines get problem ``blank``
+    (counted, never loaded).
     """
     e = _E
     json_paths = "[" + ", ".join(_sql_str(p) for p in _PATHS) + "]"
@@ -179,16 +190,18 @@ def _classify_sql(combined: Path) -> str:
                CASE WHEN suffix(line, chr(13)) THEN rtrim(line, chr(13)) ELSE line END AS line,
                row_number() OVER () AS rn
         FROM {_read_csv_sql(combined, "{'file_idx': 'INTEGER', 'line': 'VARCHAR'}", "none")}
-    ), parsed AS (
-        SELECT *, TRY(json_extract_string(line, {json_paths})) AS e FROM scanned
-    ), base AS (
+    ), joined AS (
         SELECT
             f.file_idx, f.blob_path, f.resource, f.trace_id, f.fetched_at,
             l.rn - f.first_rn + 1 AS line_number,
-            l.line, l.e,
-            coalesce(l.e[{e["wdp_tombstone"]}] = 'true', false) AS is_tombstone
-        FROM parsed AS l
+            l.line
+        FROM scanned AS l
         JOIN wdp_files AS f USING (file_idx)
+    ), parsed AS (
+        SELECT *, TRY(json_extract_string(line, {json_paths})) AS e FROM joined
+    ), base AS (
+        SELECT *, coalesce(e[{e["wdp_tombstone"]}] = 'true', false) AS is_tombstone
+        FROM parsed
     ), derived AS (
         SELECT
             *,
@@ -197,11 +210,12 @@ def _classify_sql(combined: Path) -> str:
             e[{e["user_id"]}] AS user_id_text,
             CASE WHEN is_tombstone THEN e[{e["deleted_at"]}]
                  WHEN resource IN ({fetch_time}) THEN NULL
-                 ELSE e[{e["updated_at"]}] END AS updated_at_text
+                 ELSE e[{e["updated_at"]}] END AS updated_at_text,
+            CASE WHEN is_tombstone THEN e[{e["key_field"]}] END AS tombstone_key_field
         FROM base
     )
     SELECT
-        *,
+        * EXCLUDE (e),
         CASE
             WHEN line IS NULL THEN '{REASON_BLANK}'
             WHEN e IS NULL THEN
@@ -226,6 +240,22 @@ _FILE_ERRORS: tuple[type[duckdb.Error], ...] = (
     duckdb.InvalidInputException,
     duckdb.ConversionException,
 )
+
+
+@contextmanager
+def _load_session(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Apply :data:`LOAD_SETTINGS` for one load; reset them (and the vacuum switch) after.
+
+    The settings are global to the DuckDB instance, which another connection of this process
+    could share, so they must not outlive the load.
+    """
+    for name, value in LOAD_SETTINGS.items():
+        con.execute(f"SET {name} = {value}")
+    try:
+        yield
+    finally:
+        for name in (*LOAD_SETTINGS, "max_vacuum_tasks"):
+            con.execute(f"RESET {name}")
 
 
 @dataclass
@@ -354,9 +384,7 @@ class DuckDBWarehouse(Warehouse):
         unique, repeats = dedupe_batch(files)
         result.skipped_files.extend(f.blob_path for f in repeats)
         now = datetime.now(UTC).replace(tzinfo=None)
-        with self.connection() as con:
-            for setting in LOAD_SETTINGS:
-                con.execute(setting)
+        with self.connection() as con, _load_session(con):
             if not self._schema_ready:
                 self._ensure_schema(con)
             history = self._history(con, [f.blob_path for f in unique])
@@ -375,6 +403,8 @@ class DuckDBWarehouse(Warehouse):
             try:
                 self._insert_batch(con, batch_id, now, readable, result)
                 self._record_failures(con, batch_id, now, unreadable, missing, pending, result)
+                if min(result.rows_by_resource.values(), default=0) >= NO_VACUUM_MIN_ROWS:
+                    con.execute("SET max_vacuum_tasks = 0")
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
@@ -521,7 +551,7 @@ class DuckDBWarehouse(Warehouse):
                         CAST(? AS TIMESTAMP)
                     ),
                     is_tombstone,
-                    CASE WHEN is_tombstone THEN e[{_E["key_field"]}] END,
+                    tombstone_key_field,
                     CAST(line AS JSON),
                     blob_path,
                     CAST(line_number AS INTEGER),

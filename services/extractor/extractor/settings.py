@@ -12,14 +12,24 @@ class ExtractorSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WDP_EXTRACTOR_", env_ignore_empty=True)
 
     rate_limit_per_minute: int = Field(default=100, ge=1, description="WHOOP app-wide limit")
-    rate_limit_per_day: int = Field(default=10_000, ge=1)
+    rate_limit_per_day: int = Field(
+        default=10_000, ge=1, description="WHOOP app-wide daily request limit"
+    )
     rate_limit_margin_s: float = Field(
         default=0.5, ge=0, description="widen the 60 s window against clock and latency skew"
     )
-    request_timeout_s: float = Field(default=20.0, gt=0)
+    request_timeout_s: float = Field(
+        default=20.0, gt=0, description="HTTP timeout per WHOOP request, s"
+    )
     max_attempts: int = Field(default=6, ge=1, description="tries per request (5xx, timeouts)")
-    backoff_base_s: float = Field(default=0.5, ge=0)
-    backoff_cap_s: float = Field(default=30.0, ge=0)
+    backoff_base_s: float = Field(
+        default=0.5,
+        ge=0,
+        description="full-jitter backoff base: retry n sleeps U(0, min(cap, base * 2^n)), s",
+    )
+    backoff_cap_s: float = Field(
+        default=30.0, ge=0, description="upper bound of one retry backoff sleep, s"
+    )
     backfill_window_days: int = Field(
         default=365,
         ge=1,
@@ -29,14 +39,28 @@ class ExtractorSettings(BaseSettings):
     overlap_hours: float = Field(
         default=48.0, ge=0, description="re-read this much before the watermark (late re-scores)"
     )
-    reconcile_interval_s: float = Field(default=3600.0, gt=0)
-    reconcile_days: int = Field(default=7, ge=1)
+    reconcile_interval_s: float = Field(
+        default=3600.0,
+        gt=0,
+        description="period of the reconciliation job (catches missed webhooks)",
+    )
+    reconcile_days: int = Field(
+        default=7, ge=1, description="recent days re-listed per user by reconciliation"
+    )
     profile_refresh_s: float = Field(
         default=86_400.0, gt=0, description="profile + body measurement poll (no webhooks)"
     )
     recovery_retry_delay_s: float = Field(
         default=120.0, ge=0, description="redelivery delay when a recovery is not scored yet"
     )
-    recovery_max_attempts: int = Field(default=5, ge=1)
-    initial_backfill_days: int = Field(default=90, ge=0)
-    max_messages: int = Field(default=1, ge=1)
+    recovery_max_attempts: int = Field(
+        default=5,
+        ge=1,
+        description="delayed retries of an unscored recovery before leaving it to reconciliation",
+    )
+    initial_backfill_days: int = Field(
+        default=90, ge=0, description="history fetched for a resource without a watermark, days"
+    )
+    max_messages: int = Field(
+        default=1, ge=1, description="webhook messages received per poll of webhook.received"
+    )

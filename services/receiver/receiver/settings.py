@@ -20,27 +20,56 @@ class ReceiverSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="WDP_RECEIVER_", env_ignore_empty=True)
 
-    environment: Literal["dev", "test", "prod"] = "dev"
-    host: str = "127.0.0.1"
-    port: int = Field(default=8080, ge=0, le=65535)
+    environment: Literal["dev", "test", "prod"] = Field(
+        default="dev", description="deployment stage; prod requires an https public_base_url"
+    )
+    host: str = Field(default="127.0.0.1", description="interface uvicorn binds")
+    port: int = Field(default=8080, ge=0, le=65535, description="TCP port uvicorn binds")
     public_base_url: str = Field(
         default="http://127.0.0.1:8080",
         description="externally visible base URL; the OAuth redirect is <this>/auth/whoop/callback",
     )
-    oauth_state_ttl_s: float = Field(default=600.0, gt=0)
-    initial_backfill_days: int = Field(default=90, ge=0)
+    oauth_state_ttl_s: float = Field(
+        default=600.0, gt=0, description="lifetime of the single-use OAuth state and its cookie, s"
+    )
+    initial_backfill_days: int = Field(
+        default=90,
+        ge=0,
+        description="history requested in UserConnected when a user connects, days",
+    )
     webhook_max_age_s: float = Field(
         default=7200.0, gt=0, description="accept WHOOP retries (~1 h span) with room to spare"
     )
-    webhook_max_future_s: float = Field(default=300.0, ge=0)
-    webhook_max_body_bytes: int = Field(default=64 * 1024, gt=0)
-    api_keys: dict[str, Literal["admin"] | list[int]] = Field(default_factory=dict)
-    entra_issuer: str | None = None
-    entra_audience: str | None = None
-    entra_jwks_url: str | None = None
-    entra_jwks_json: SecretStr | None = None
-    entra_admin_role: str = "WDP.Admin"
-    entra_user_claim: str = "whoop_user_id"
+    webhook_max_future_s: float = Field(
+        default=300.0,
+        ge=0,
+        description="tolerated clock skew for webhook timestamps in the future, s",
+    )
+    webhook_max_body_bytes: int = Field(
+        default=64 * 1024, gt=0, description="larger webhook bodies are refused with 413, bytes"
+    )
+    api_keys: dict[str, Literal["admin"] | list[int]] = Field(
+        default_factory=dict,
+        description='JSON: API key -> "admin" or a list of WHOOP user ids the key may touch',
+    )
+    entra_issuer: str | None = Field(
+        default=None, description="expected Entra ID token issuer; unset skips the issuer check"
+    )
+    entra_audience: str | None = Field(
+        default=None, description="Entra ID token audience; with a JWKS it enables bearer auth"
+    )
+    entra_jwks_url: str | None = Field(
+        default=None, description="URL of the Entra ID signing keys (JWKS)"
+    )
+    entra_jwks_json: SecretStr | None = Field(
+        default=None, description="inline JWKS JSON; wins over entra_jwks_url (offline/tests)"
+    )
+    entra_admin_role: str = Field(
+        default="WDP.Admin", description="app role in the token that grants admin access"
+    )
+    entra_user_claim: str = Field(
+        default="whoop_user_id", description="token claim holding the caller's WHOOP user id"
+    )
 
     @model_validator(mode="after")
     def _check(self) -> ReceiverSettings:

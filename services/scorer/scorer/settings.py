@@ -23,4 +23,6 @@ class ScorerSettings(BaseSettings):
         default=20, ge=1, description="GoldUpdated messages scored together (one pass per user)"
     )
     max_wait_s: float = Field(default=0.5, gt=0, description="Receive wait per poll")
-    lock_renew_interval_s: float = Field(default=10.0, gt=0)
+    lock_renew_interval_s: float = Field(
+        default=10.0, gt=0, description="peek-lock renewal period while a batch is scored, s"
+    )

@@ -29,7 +29,9 @@ class TransformerSettings(BaseSettings):
     )
     max_messages: int = Field(default=100, ge=1, description="Messages merged into one build")
     receive_wait_s: float = Field(default=1.0, gt=0, description="Receive wait per poll")
-    lock_renew_interval_s: float = Field(default=10.0, gt=0)
+    lock_renew_interval_s: float = Field(
+        default=10.0, gt=0, description="peek-lock renewal period while a dbt build runs, s"
+    )
     dbt_target: str = Field(default="duckdb", description="profiles.yml target: duckdb|snowflake")
     dbt_project_dir: Path = Field(
         default=_REPO_DBT_PROJECT, description="The dbt project; defaults to the repo's"

@@ -104,7 +104,8 @@ async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
     warehouse.ensure_schema()
     service = bootstrap(
         settings,
-        transformer_settings=TransformerSettings(debounce_s=0.3, receive_wait_s=0.2),
+        # The window must outlast four sequential DuckDB loads on a busy 2-core machine.
+        transformer_settings=TransformerSettings(debounce_s=2.0, receive_wait_s=0.2),
         bus=bus,
         warehouse=warehouse,
     )

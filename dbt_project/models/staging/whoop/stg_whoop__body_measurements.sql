@@ -1,18 +1,8 @@
 with
 
-source as (
-    select * from {{ source('whoop', 'raw_body_measurement') }}
-),
-
 latest as (
     -- WHOOP keeps one current measurement per member; the latest fetch is the truth
-    select *
-    from source
-    where not is_tombstone
-    qualify row_number() over (
-        partition by record_id
-        order by updated_at desc, load_timestamp desc, source_file desc, line_number desc
-    ) = 1
+    {{ whoop_latest_records(source('whoop', 'raw_body_measurement')) }}
 ),
 
 renamed as (

@@ -1,34 +1,7 @@
 with
 
-source as (
-    select * from {{ source('whoop', 'raw_cycle') }}
-),
-
-records as (
-    select *
-    from source
-    where not is_tombstone
-    qualify row_number() over (
-        partition by record_id
-        order by updated_at desc, load_timestamp desc, source_file desc, line_number desc
-    ) = 1
-),
-
-tombstones as (
-    select
-        record_id,
-        max(updated_at) as deleted_at
-    from source
-    where is_tombstone
-    group by record_id
-),
-
 live as (
-    -- a record re-created after its delete (updated_at later than deleted_at) wins
-    select records.*
-    from records
-    left join tombstones on records.record_id = tombstones.record_id
-    where tombstones.deleted_at is null or records.updated_at > tombstones.deleted_at
+    {{ whoop_live_records(source('whoop', 'raw_cycle')) }}
 ),
 
 renamed as (

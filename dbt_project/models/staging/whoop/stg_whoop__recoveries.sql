@@ -1,45 +1,16 @@
 with
 
-source as (
-    select * from {{ source('whoop', 'raw_recovery') }}
-),
-
-records as (
-    select
-        *,
-        {{ json_get_text('payload', 'sleep_id') }} as payload_sleep_id
-    from source
-    where not is_tombstone
-    qualify row_number() over (
-        partition by record_id
-        order by updated_at desc, load_timestamp desc, source_file desc, line_number desc
-    ) = 1
-),
-
-tombstones as (
-    -- WHOOP's recovery.deleted carries the sleep UUID, so recovery tombstones are keyed by
-    -- sleep_id (record_id holds the tombstone's `key`)
-    select
-        record_id as sleep_id,
-        max(updated_at) as deleted_at
-    from source
-    where is_tombstone
-    group by record_id
-),
-
 live as (
-    -- a record re-created after its delete (updated_at later than deleted_at) wins
-    select records.*
-    from records
-    left join tombstones on records.payload_sleep_id = tombstones.sleep_id
-    where tombstones.deleted_at is null or records.updated_at > tombstones.deleted_at
+    -- WHOOP's recovery.deleted carries the sleep UUID, so recovery tombstones are keyed by
+    -- sleep_id (a tombstone's record_id holds its `key`)
+    {{ whoop_live_records(source('whoop', 'raw_recovery'), tombstone_key_path='sleep_id') }}
 ),
 
 renamed as (
     select
         ---------- ids
         cast(record_id as bigint) as cycle_id,
-        payload_sleep_id as sleep_id,
+        {{ json_get_text('payload', 'sleep_id') }} as sleep_id,
         cast(user_id as bigint) as user_id,
 
         ---------- strings and flags

@@ -6,6 +6,10 @@ lazy so a local process never imports the Azure or Snowflake SDKs it does not us
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable, Sequence
+
+from shared.jobs import JobStore, build_job_store
 from shared.ports import BlobStore, MessageBus, SecretStore, TokenStore, Warehouse
 from shared.settings import PlatformSettings
 
@@ -70,3 +74,84 @@ async def build_token_store(settings: PlatformSettings, secrets: SecretStore) ->
     from shared.adapters.tokens.sqlite import SqliteTokenStore
 
     return SqliteTokenStore.from_settings(settings, encryption_key=key)
+
+
+async def close_owned(closers: Sequence[Callable[[], object]]) -> None:
+    """Call each closer in reverse order of creation, awaiting those that return awaitables.
+
+    A bootstrap records the ``close`` of every adapter it built itself (never of those the
+    caller passed in) and closes them last-built-first, so a store is closed before the bus
+    it publishes to. Adapters mix sync and async ``close``, hence the awaitable check.
+    """
+    for closer in reversed(closers):
+        result = closer()
+        if inspect.isawaitable(result):
+            await result
+
+
+# A bootstrap accepts any port from its caller (tests, the CLI) and builds the rest itself;
+# what it builds it must also close. These helpers do both halves in one call, appending the
+# closer to the bootstrap's ``owned`` list, which :func:`close_owned` later runs in reverse.
+
+
+async def own_bus(
+    bus: MessageBus | None, settings: PlatformSettings, owned: list[Callable[[], object]]
+) -> MessageBus:
+    """``bus``, or a new one with its topics and subscriptions ensured (and owned)."""
+    if bus is not None:
+        return bus
+    built = build_bus(settings)
+    await built.ensure_topology()
+    owned.append(built.close)
+    return built
+
+
+def own_blob_store(
+    blobs: BlobStore | None,
+    settings: PlatformSettings,
+    owned: list[Callable[[], object]],
+    *,
+    bus: MessageBus | None,
+) -> BlobStore:
+    """``blobs``, or a new store (owned); ``bus`` as in :func:`build_blob_store`."""
+    if blobs is not None:
+        return blobs
+    built = build_blob_store(settings, bus=bus)
+    owned.append(built.close)
+    return built
+
+
+def own_secret_store(
+    secrets: SecretStore | None, settings: PlatformSettings, owned: list[Callable[[], object]]
+) -> SecretStore:
+    """``secrets``, or a new secret store (owned)."""
+    if secrets is not None:
+        return secrets
+    built = build_secret_store(settings)
+    owned.append(built.close)
+    return built
+
+
+async def own_token_store(
+    tokens: TokenStore | None,
+    settings: PlatformSettings,
+    secrets: SecretStore,
+    owned: list[Callable[[], object]],
+) -> TokenStore:
+    """``tokens``, or a new encrypted token store keyed from ``secrets`` (owned)."""
+    if tokens is not None:
+        return tokens
+    built = await build_token_store(settings, secrets)
+    owned.append(built.close)
+    return built
+
+
+def own_job_store(
+    jobs: JobStore | None, settings: PlatformSettings, owned: list[Callable[[], object]]
+) -> JobStore:
+    """``jobs``, or a new job store (owned)."""
+    if jobs is not None:
+        return jobs
+    built = build_job_store(settings)
+    owned.append(built.close)
+    return built

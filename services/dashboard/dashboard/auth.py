@@ -7,12 +7,11 @@ form and carry it in an HttpOnly cookie afterwards; API clients send ``X-API-Key
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
 
 from dashboard.exceptions import Forbidden, Unauthenticated
+from shared.api_keys import ApiKeyGrant, match_api_key
 
 
 @dataclass(frozen=True)
@@ -41,7 +40,7 @@ class Principal:
 class ApiKeyAuthenticator:
     """Constant-time comparison of a presented key against every configured key."""
 
-    def __init__(self, keys: Mapping[str, Literal["admin"] | list[int]]) -> None:
+    def __init__(self, keys: Mapping[str, ApiKeyGrant]) -> None:
         self._keys = dict(keys)
 
     @property
@@ -57,14 +56,7 @@ class ApiKeyAuthenticator:
         """
         if not presented:
             raise Unauthenticated("missing API key (X-API-Key header or login)")
-        match: Principal | None = None
-        # Compare against every key (no early exit) so timing says nothing about which matched.
-        for index, (key, grant) in enumerate(self._keys.items()):
-            if hmac.compare_digest(key.encode(), presented.encode()):
-                if grant == "admin":
-                    match = Principal(subject=f"api-key-{index}", admin=True)
-                else:
-                    match = Principal(subject=f"api-key-{index}", user_ids=frozenset(grant))
+        match = match_api_key(self._keys, presented)
         if match is None:
             raise Unauthenticated("unknown API key")
-        return match
+        return Principal(subject=match.subject, admin=match.admin, user_ids=match.user_ids)

@@ -16,13 +16,15 @@ from extractor.handlers import Extractor
 from extractor.settings import ExtractorSettings
 from extractor.state import ExtractorState
 from shared.composition import (
-    build_blob_store,
-    build_bus,
-    build_secret_store,
-    build_token_store,
+    close_owned,
+    own_blob_store,
+    own_bus,
+    own_job_store,
+    own_secret_store,
+    own_token_store,
 )
 from shared.contracts import Topic
-from shared.jobs import JobStore, build_job_store
+from shared.jobs import JobStore
 from shared.ports import BlobStore, MessageBus, SecretStore, TokenStore
 from shared.runtime import Consumer, ServiceRunner
 from shared.settings import PlatformSettings
@@ -113,10 +115,7 @@ class ExtractorApp:
 
     async def close(self) -> None:
         """Close what bootstrap created (not what the caller passed in)."""
-        for closer in reversed(self._owned):
-            result = closer()
-            if hasattr(result, "__await__"):
-                await result  # type: ignore[misc]
+        await close_owned(self._owned)
 
 
 async def bootstrap(
@@ -136,22 +135,11 @@ async def bootstrap(
     settings = settings or ExtractorSettings()
     platform = platform or PlatformSettings()
     owned: list[Callable[[], object]] = []
-    if bus is None:
-        bus = build_bus(platform)
-        await bus.ensure_topology()
-        owned.append(bus.close)
-    if blobs is None:
-        blobs = build_blob_store(platform, bus=bus)
-        owned.append(blobs.close)
-    if secrets is None:
-        secrets = build_secret_store(platform)
-        owned.append(secrets.close)
-    if tokens is None:
-        tokens = await build_token_store(platform, secrets)
-        owned.append(tokens.close)
-    if jobs is None:
-        jobs = build_job_store(platform)
-        owned.append(jobs.close)
+    bus = await own_bus(bus, platform, owned)
+    blobs = own_blob_store(blobs, platform, owned, bus=bus)
+    secrets = own_secret_store(secrets, platform, owned)
+    tokens = await own_token_store(tokens, platform, secrets, owned)
+    jobs = own_job_store(jobs, platform, owned)
     if http is None:
         http = httpx.AsyncClient(timeout=settings.request_timeout_s)
         owned.append(http.aclose)

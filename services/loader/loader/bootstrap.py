@@ -13,7 +13,12 @@ from dataclasses import dataclass, field
 from loader.handlers import Loader
 from loader.settings import LoaderSettings
 from shared.adapters.blob.events import decode_blob_event
-from shared.composition import build_blob_store, build_bus, build_warehouse
+from shared.composition import (
+    build_warehouse,
+    close_owned,
+    own_blob_store,
+    own_bus,
+)
 from shared.contracts import Topic
 from shared.ports import BlobStore, MessageBus, Warehouse
 from shared.runtime import Consumer, ServiceRunner
@@ -56,10 +61,7 @@ class LoaderApp:
 
     async def close(self) -> None:
         """Close what bootstrap created (not what the caller passed in)."""
-        for closer in reversed(self._owned):
-            result = closer()
-            if hasattr(result, "__await__"):
-                await result
+        await close_owned(self._owned)
 
 
 async def bootstrap(
@@ -78,13 +80,8 @@ async def bootstrap(
     settings = settings or LoaderSettings()
     platform = platform or PlatformSettings()
     owned: list[Callable[[], object]] = []
-    if bus is None:
-        bus = build_bus(platform)
-        await bus.ensure_topology()
-        owned.append(bus.close)
-    if blobs is None:
-        blobs = build_blob_store(platform, bus=None)  # the loader writes no blobs
-        owned.append(blobs.close)
+    bus = await own_bus(bus, platform, owned)
+    blobs = own_blob_store(blobs, platform, owned, bus=None)  # the loader writes no blobs
     if warehouse is None:
         warehouse = build_warehouse(platform)
         owned.append(warehouse.close)

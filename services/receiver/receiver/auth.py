@@ -7,15 +7,15 @@ data whichever way they authenticated.
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import jwt
 
+from shared.api_keys import ApiKeyGrant, match_api_key
 from shared.errors import PlatformError
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ class Principal:
 class ApiKeyAuthenticator:
     """Constant-time lookup of ``X-API-Key`` values configured in settings."""
 
-    def __init__(self, keys: Mapping[str, Literal["admin"] | list[int]]) -> None:
+    def __init__(self, keys: Mapping[str, ApiKeyGrant]) -> None:
         self._keys = dict(keys)
 
     def authenticate(self, presented: str) -> Principal:
@@ -50,16 +50,10 @@ class ApiKeyAuthenticator:
         Raises:
             Unauthenticated: unknown key.
         """
-        match: Principal | None = None
-        for index, (key, grant) in enumerate(self._keys.items()):
-            if hmac.compare_digest(key.encode(), presented.encode()):
-                if grant == "admin":
-                    match = Principal(subject=f"api-key-{index}", admin=True)
-                else:
-                    match = Principal(subject=f"api-key-{index}", user_ids=frozenset(grant))
+        match = match_api_key(self._keys, presented)
         if match is None:
             raise Unauthenticated("unknown API key")
-        return match
+        return Principal(subject=match.subject, admin=match.admin, user_ids=match.user_ids)
 
 
 class EntraTokenVerifier:

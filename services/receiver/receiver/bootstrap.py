@@ -11,8 +11,14 @@ from receiver.adapters.state import ReceiverState, SqliteReceiverState
 from receiver.auth import ApiKeyAuthenticator, Authenticator, EntraTokenVerifier
 from receiver.handlers import ConnectFlow, SyncService, WebhookIntake
 from receiver.settings import ReceiverSettings
-from shared.composition import build_bus, build_secret_store, build_token_store
-from shared.jobs import JobStore, build_job_store
+from shared.composition import (
+    close_owned,
+    own_bus,
+    own_job_store,
+    own_secret_store,
+    own_token_store,
+)
+from shared.jobs import JobStore
 from shared.ports import MessageBus, SecretStore, TokenStore
 from shared.settings import PlatformSettings
 from shared.whoop_auth import TokenProvider, WhoopOAuth
@@ -40,10 +46,7 @@ class ReceiverContainer:
 
     async def close(self) -> None:
         """Close what bootstrap created (not what the caller passed in)."""
-        for closer in reversed(self._owned):
-            result = closer()
-            if hasattr(result, "__await__"):
-                await result  # type: ignore[misc]
+        await close_owned(self._owned)
 
 
 def build_authenticator(settings: ReceiverSettings) -> Authenticator:
@@ -81,19 +84,10 @@ async def bootstrap(
     settings = settings or ReceiverSettings()
     platform = platform or PlatformSettings()
     owned: list[Callable[[], object]] = []
-    if bus is None:
-        bus = build_bus(platform)
-        await bus.ensure_topology()
-        owned.append(bus.close)
-    if secrets is None:
-        secrets = build_secret_store(platform)
-        owned.append(secrets.close)
-    if tokens is None:
-        tokens = await build_token_store(platform, secrets)
-        owned.append(tokens.close)
-    if jobs is None:
-        jobs = build_job_store(platform)
-        owned.append(jobs.close)
+    bus = await own_bus(bus, platform, owned)
+    secrets = own_secret_store(secrets, platform, owned)
+    tokens = await own_token_store(tokens, platform, secrets, owned)
+    jobs = own_job_store(jobs, platform, owned)
     if state is None:
         local_state = SqliteReceiverState.from_settings(platform)
         owned.append(local_state.close)

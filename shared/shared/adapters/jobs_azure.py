@@ -25,7 +25,8 @@ from azure.core.exceptions import (
 )
 from azure.storage.blob.aio import BlobServiceClient, ContainerClient
 
-from shared.errors import ConfigurationError, TransientError
+from shared.adapters.blob.service_client import blob_service_client
+from shared.errors import TransientError
 from shared.jobs import JobRecord, JobStatus, JobStore, ResourceSync, job_from_dict, job_to_dict
 from shared.settings import PlatformSettings
 
@@ -50,16 +51,7 @@ class BlobJobStore(JobStore):
         cls, settings: PlatformSettings, *, container: str = DEFAULT_CONTAINER
     ) -> BlobJobStore:
         """Connection string (Azurite) or account URL + managed identity (Azure)."""
-        if settings.blob_connection_string is not None:
-            service = BlobServiceClient.from_connection_string(
-                settings.blob_connection_string.get_secret_value()
-            )
-        elif settings.blob_account_url:
-            from azure.identity.aio import DefaultAzureCredential
-
-            service = BlobServiceClient(settings.blob_account_url, DefaultAzureCredential())
-        else:
-            raise ConfigurationError("job store needs WDP_BLOB_ACCOUNT_URL or a connection string")
+        service = blob_service_client(settings, purpose="job store")
         return cls(service.get_container_client(container), service=service)
 
     async def _ensure(self) -> None:

@@ -25,7 +25,8 @@ from typing import Any
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.storage.blob.aio import BlobServiceClient, ContainerClient
 
-from shared.errors import ConfigurationError, TransientError
+from shared.adapters.blob.service_client import blob_service_client
+from shared.errors import TransientError
 from shared.settings import PlatformSettings
 from shared.whoop_ratelimit import RateLimiter, RateLimits, parse_rate_headers
 
@@ -71,18 +72,7 @@ class BlobLeaseRateLimiter(RateLimiter):
         container: str = DEFAULT_CONTAINER,
     ) -> BlobLeaseRateLimiter:
         """Connection string (Azurite) or account URL + managed identity (Azure)."""
-        if settings.blob_connection_string is not None:
-            service = BlobServiceClient.from_connection_string(
-                settings.blob_connection_string.get_secret_value()
-            )
-        elif settings.blob_account_url:
-            from azure.identity.aio import DefaultAzureCredential
-
-            service = BlobServiceClient(settings.blob_account_url, DefaultAzureCredential())
-        else:
-            raise ConfigurationError(
-                "rate limiter needs WDP_BLOB_ACCOUNT_URL or a connection string"
-            )
+        service = blob_service_client(settings, purpose="rate limiter")
         return cls(service.get_container_client(container), limits, service=service)
 
     async def _ensure(self) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,53 +17,14 @@ from extractor.settings import ExtractorSettings
 from shared.adapters.blob.local import LocalBlobStore
 from shared.adapters.secrets.env import EnvSecretStore
 from shared.adapters.tokens.sqlite import SqliteTokenStore
-from shared.ports import DeadLetter, MessageBus, OutgoingMessage, ReceivedMessage
 from shared.ports.tokens import StoredTokens
 from shared.settings import PlatformSettings
 from shared.whoop_ratelimit import RateLimiter, RateLimits, SqliteRateLimiter
+from tests.fakes import RecordingBus
 from whoop_simulator.app import create_app
 from whoop_simulator.config import SimulatorConfig
 
 SIM = "http://sim"
-
-
-class RecordingBus(MessageBus):
-    """Captures publishes; the extractor only publishes (consumption is the runtime's job)."""
-
-    def __init__(self) -> None:
-        self.published: list[tuple[str, OutgoingMessage]] = []
-
-    async def publish(self, topic: str, messages: Sequence[OutgoingMessage]) -> None:
-        self.published.extend((topic, m) for m in messages)
-
-    async def receive(
-        self, topic: str, subscription: str, *, max_messages: int = 1, max_wait_s: float = 5.0
-    ) -> list[ReceivedMessage]:
-        return []
-
-    async def complete(self, message: ReceivedMessage) -> None:
-        return None
-
-    async def abandon(self, message: ReceivedMessage) -> None:
-        return None
-
-    async def dead_letter(
-        self, message: ReceivedMessage, *, reason: str, description: str = ""
-    ) -> None:
-        return None
-
-    async def renew_lock(self, message: ReceivedMessage) -> datetime:
-        raise NotImplementedError("not used by these tests")
-
-    async def list_dead_letters(
-        self, topic: str, subscription: str, *, max_messages: int = 100
-    ) -> list[DeadLetter]:
-        return []
-
-    async def replay_dead_letters(
-        self, topic: str, subscription: str, *, message_ids: Sequence[str] | None = None
-    ) -> int:
-        return 0
 
 
 @dataclass

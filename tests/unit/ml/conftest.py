@@ -2,65 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
-from datetime import UTC, datetime
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from shared.ports import BlobInfo, BlobNotFound, BlobStore
-
-
-class MemoryBlobStore(BlobStore):
-    """Dict-backed BlobStore (unit tests do no I/O)."""
-
-    container = "test"
-
-    def __init__(self) -> None:
-        self.blobs: dict[str, tuple[bytes, dict[str, str]]] = {}
-
-    def _info(self, path: str) -> BlobInfo:
-        data, meta = self.blobs[path]
-        return BlobInfo(path, len(data), str(hash(data)), None, datetime.now(UTC), metadata=meta)
-
-    async def put(
-        self,
-        path: str,
-        data: bytes,
-        *,
-        content_type: str = "application/octet-stream",
-        content_encoding: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-        overwrite: bool = True,
-    ) -> BlobInfo:
-        self.blobs[path] = (bytes(data), dict(metadata or {}))
-        return self._info(path)
-
-    async def get(self, path: str) -> bytes:
-        if path not in self.blobs:
-            raise BlobNotFound(path)
-        return self.blobs[path][0]
-
-    async def stream(self, path: str, chunk_size: int = 1 << 20) -> AsyncIterator[bytes]:
-        yield await self.get(path)
-
-    async def download_to(self, path: str, destination: Path) -> BlobInfo:
-        raise NotImplementedError("not used by ml")
-
-    async def info(self, path: str) -> BlobInfo:
-        if path not in self.blobs:
-            raise BlobNotFound(path)
-        return self._info(path)
-
-    async def list(self, prefix: str = "") -> AsyncIterator[BlobInfo]:
-        for path in sorted(self.blobs):
-            if path.startswith(prefix):
-                yield self._info(path)
-
-    async def delete(self, path: str) -> bool:
-        return self.blobs.pop(path, None) is not None
+from tests.fakes import MemoryBlobStore
 
 
 def synthetic_gold(

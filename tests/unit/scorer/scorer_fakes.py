@@ -1,28 +1,21 @@
 """Fakes subclassing the ports for scorer unit tests (no I/O) and a small gold history.
 
-A plain module (not conftest) so test files can import the fakes by name.
+A plain module (not conftest) so test files can import the fakes by name. The bus and blob
+fakes shared with other areas live in ``tests.fakes``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 
 from shared.ports import (
-    BlobInfo,
-    BlobNotFound,
-    BlobStore,
     BronzeFile,
-    DeadLetter,
     LoadResult,
-    MessageBus,
-    OutgoingMessage,
-    ReceivedMessage,
     Warehouse,
 )
 
@@ -55,94 +48,6 @@ class FakeWarehouse(Warehouse):
 
     def execute(self, sql: str, params: Any = None) -> None:
         self.executed.append((" ".join(sql.split()), list(params or [])))
-
-
-class FakeBus(MessageBus):
-    """Records publishes; nothing is ever received."""
-
-    def __init__(self) -> None:
-        self.published: list[tuple[str, OutgoingMessage]] = []
-
-    async def publish(self, topic: str, messages: Sequence[OutgoingMessage]) -> None:
-        self.published += [(topic, m) for m in messages]
-
-    async def receive(
-        self, topic: str, subscription: str, *, max_messages: int = 1, max_wait_s: float = 5.0
-    ) -> list[ReceivedMessage]:
-        return []
-
-    async def complete(self, message: ReceivedMessage) -> None:
-        return None
-
-    async def abandon(self, message: ReceivedMessage) -> None:
-        return None
-
-    async def dead_letter(
-        self, message: ReceivedMessage, *, reason: str, description: str = ""
-    ) -> None:
-        return None
-
-    async def renew_lock(self, message: ReceivedMessage) -> datetime:
-        return datetime.now(UTC)
-
-    async def list_dead_letters(
-        self, topic: str, subscription: str, *, max_messages: int = 100
-    ) -> list[DeadLetter]:
-        return []
-
-    async def replay_dead_letters(
-        self, topic: str, subscription: str, *, message_ids: Sequence[str] | None = None
-    ) -> int:
-        return 0
-
-
-class MemoryBlobStore(BlobStore):
-    """Dict-backed BlobStore."""
-
-    container = "test"
-
-    def __init__(self) -> None:
-        self.blobs: dict[str, bytes] = {}
-
-    def _info(self, path: str) -> BlobInfo:
-        return BlobInfo(path, len(self.blobs[path]), "etag", None, datetime.now(UTC))
-
-    async def put(
-        self,
-        path: str,
-        data: bytes,
-        *,
-        content_type: str = "application/octet-stream",
-        content_encoding: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-        overwrite: bool = True,
-    ) -> BlobInfo:
-        self.blobs[path] = bytes(data)
-        return self._info(path)
-
-    async def get(self, path: str) -> bytes:
-        if path not in self.blobs:
-            raise BlobNotFound(path)
-        return self.blobs[path]
-
-    async def stream(self, path: str, chunk_size: int = 1 << 20) -> AsyncIterator[bytes]:
-        yield await self.get(path)
-
-    async def download_to(self, path: str, destination: Path) -> BlobInfo:
-        raise AssertionError("not used by the scorer")
-
-    async def info(self, path: str) -> BlobInfo:
-        if path not in self.blobs:
-            raise BlobNotFound(path)
-        return self._info(path)
-
-    async def list(self, prefix: str = "") -> AsyncIterator[BlobInfo]:
-        for path in sorted(self.blobs):
-            if path.startswith(prefix):
-                yield self._info(path)
-
-    async def delete(self, path: str) -> bool:
-        return self.blobs.pop(path, None) is not None
 
 
 def gold_history(

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import pandas as pd
 import pytest
-from scorer_fakes import FakeBus, FakeWarehouse, MemoryBlobStore, gold_history
+from scorer_fakes import FakeWarehouse, gold_history
 
 from ml.data import GoldFrames
 from ml.features import build_daily, build_features
@@ -19,6 +19,7 @@ from scorer.handlers import affected_users
 from scorer.settings import ScorerSettings
 from shared.contracts import GoldUpdated, PredictionsWritten, Topic, decode
 from shared.settings import PlatformSettings
+from tests.fakes import MemoryBlobStore, RecordingBus
 
 
 def _updated(users: tuple[int, ...], dates: tuple[date, ...] = ()) -> GoldUpdated:
@@ -78,7 +79,7 @@ def test_score_since_limits_rows_to_changed_window(gold) -> None:
 
 async def test_handler_writes_baseline_and_model_rows_and_announces_them(gold) -> None:
     warehouse = FakeWarehouse(gold_history(user_ids=(101, 202)))
-    bus = FakeBus()
+    bus = RecordingBus()
     blobs = MemoryBlobStore()
     frames = _frames(gold_history(user_ids=(7, 8, 9), days=120, seed=11))
     features = build_features(
@@ -132,7 +133,7 @@ async def test_handler_without_model_writes_baseline_only_and_purged_user_clears
     warehouse = FakeWarehouse(
         {"fact_daily_recovery": [], "fact_sleep": [], "fact_strain": [], "fact_workouts": []}
     )
-    bus = FakeBus()
+    bus = RecordingBus()
     service = bootstrap(PlatformSettings(), bus=bus, warehouse=warehouse, blobs=MemoryBlobStore())
     published = await service.handler.handle([_updated((5,))])
     assert [(m.model_name, m.rows, m.dates) for m in published] == [(BASELINE_NAME, 0, ())]
@@ -146,7 +147,7 @@ async def test_corrupt_artefact_falls_back_to_baseline(gold) -> None:
     blobs.blobs[f"models/{MODEL_NAME}/20250101T000000Z/model.joblib"] = b"not a pickle"
     blobs.blobs[f"models/{MODEL_NAME}/20250101T000000Z/metrics.json"] = json.dumps({}).encode()
     service = bootstrap(
-        PlatformSettings(), bus=FakeBus(), warehouse=FakeWarehouse(gold_history()), blobs=blobs
+        PlatformSettings(), bus=RecordingBus(), warehouse=FakeWarehouse(gold_history()), blobs=blobs
     )
     published = await service.handler.handle([_updated((101,))])
     assert [m.model_name for m in published] == [BASELINE_NAME]
@@ -155,7 +156,7 @@ async def test_corrupt_artefact_falls_back_to_baseline(gold) -> None:
 async def test_new_model_version_rescores_every_user_once() -> None:
     warehouse = FakeWarehouse(gold_history(user_ids=(101, 202)))
     blobs = MemoryBlobStore()
-    service = bootstrap(PlatformSettings(), bus=FakeBus(), warehouse=warehouse, blobs=blobs)
+    service = bootstrap(PlatformSettings(), bus=RecordingBus(), warehouse=warehouse, blobs=blobs)
     await service.handler.refresh_model_now()  # nothing trained yet: baseline only, no rescore
     assert warehouse.executed == []
 

@@ -3,29 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 
 from scorer.bootstrap import SERVICE_NAME, bootstrap
-from shared.logging import configure_logging
-from shared.settings import PlatformSettings
-from shared.telemetry import configure_tracing
-
-log = logging.getLogger(__name__)
+from shared.runtime import configure_process, run_service
 
 
 async def run() -> None:
     """Run the scorer until SIGTERM/SIGINT; adapters are closed on the way out."""
-    settings = PlatformSettings()
-    configure_logging(SERVICE_NAME, settings.log_level)
-    configure_tracing(SERVICE_NAME, settings)
-    service = bootstrap(settings)
+    service = bootstrap(configure_process(SERVICE_NAME))
     await service.bus.ensure_topology()
-    service.runner.install_signal_handlers()
-    try:
-        await service.handler.start()
-        await service.runner.run()
-    finally:
-        await service.close()
+    await run_service(service.runner, service.close, start=service.handler.start)
 
 
 def main() -> None:

@@ -26,6 +26,7 @@ from azure.core.exceptions import HttpResponseError, ResourceExistsError, Resour
 from azure.storage.blob.aio import BlobServiceClient, ContainerClient
 from pydantic import SecretStr
 
+from shared.adapters.blob.service_client import blob_service_client
 from shared.adapters.tokens.crypto import decrypt_tokens, encrypt_tokens, fernet_from_secret
 from shared.adapters.tokens.sqlite import RefreshLockTimeout
 from shared.errors import ConfigurationError
@@ -63,18 +64,7 @@ class AzureBlobTokenStore(TokenStore):
         container: str = DEFAULT_CONTAINER,
     ) -> AzureBlobTokenStore:
         """Connection string (Azurite, CI) or account URL + managed identity (Azure)."""
-        if settings.blob_connection_string is not None:
-            service = BlobServiceClient.from_connection_string(
-                settings.blob_connection_string.get_secret_value()
-            )
-        elif settings.blob_account_url:
-            from azure.identity.aio import DefaultAzureCredential
-
-            service = BlobServiceClient(settings.blob_account_url, DefaultAzureCredential())
-        else:
-            raise ConfigurationError(
-                "token store needs WDP_BLOB_ACCOUNT_URL or a connection string"
-            )
+        service = blob_service_client(settings, purpose="token store")
         return cls(service.get_container_client(container), encryption_key, service=service)
 
     async def _ensure(self) -> None:

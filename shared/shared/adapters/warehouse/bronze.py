@@ -8,14 +8,19 @@ and Snowflake adapters so the two cannot drift (the contract suite in
 from __future__ import annotations
 
 import gzip
+import logging
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from shared.contracts import Resource
 from shared.errors import TransientError
-from shared.ports.warehouse import BronzeFile
+from shared.ports.warehouse import BronzeFile, LoadResult
+
+log = logging.getLogger(__name__)
 
 RESOURCES: tuple[str, ...] = tuple(r.value for r in Resource)
 
@@ -40,6 +45,8 @@ REASON_INVALID_JSON = "invalid_json"
 REASON_MISSING_KEYS = "missing_key_fields"
 REASON_BAD_USER_ID = "bad_user_id"
 REASON_BAD_TIMESTAMP = "bad_timestamp"
+
+REASON_MISSING_BLOB = "missing: blob was deleted before it could be loaded"
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -141,3 +148,59 @@ UNREADABLE_ERRORS: tuple[type[BaseException], ...] = (
     zlib.error,
     UnicodeDecodeError,
 )
+
+
+def failure_rows(
+    batch_id: str,
+    now: datetime,
+    pending: Iterable[BronzeFile],
+    unreadable: Mapping[str, str],
+    missing: Sequence[BronzeFile],
+    result: LoadResult,
+) -> tuple[list[list[Any]], list[list[Any]]]:
+    """Rows recording a batch's unreadable and vanished files, identical for every warehouse.
+
+    Unreadable files go to the quarantine table and the load history; deleted ones only to
+    the history (there is nothing left to inspect). Both reasons are also put in
+    ``result.quarantined`` so the loader can report them.
+
+    Args:
+        pending: the batch's files not yet loaded; only those named in ``unreadable`` count.
+        unreadable: blob path → why the file could not be read.
+        missing: files deleted before the load read them.
+
+    Returns:
+        ``(quarantine_rows, history_rows)`` in the column order of ``quarantine_files``
+        (path, etag, reason, time) and ``load_history`` (path, etag, sha256, batch, rows,
+        status, reason, time).
+    """
+    history_rows: list[list[Any]] = []
+    quarantine_rows: list[list[Any]] = []
+    for f in pending:
+        reason = unreadable.get(f.blob_path)
+        if reason is None:
+            continue
+        result.quarantined[f.blob_path] = reason
+        quarantine_rows.append([f.blob_path, f.etag, reason, now])
+        history_rows.append(
+            [f.blob_path, f.etag, f.content_sha256, batch_id, 0, STATUS_QUARANTINED, reason, now]
+        )
+        log.warning(
+            "quarantined unreadable file",
+            extra={"blob_path": f.blob_path, "reason": reason, "batch_id": batch_id},
+        )
+    for f in missing:
+        result.quarantined[f.blob_path] = REASON_MISSING_BLOB
+        history_rows.append(
+            [
+                f.blob_path,
+                f.etag,
+                f.content_sha256,
+                batch_id,
+                0,
+                STATUS_MISSING,
+                REASON_MISSING_BLOB,
+                now,
+            ]
+        )
+    return quarantine_rows, history_rows

@@ -40,11 +40,10 @@ from shared.adapters.warehouse.bronze import (
     REASON_MISSING_KEYS,
     RESOURCES,
     STATUS_LOADED,
-    STATUS_MISSING,
-    STATUS_QUARANTINED,
     LoadKey,
     already_loaded,
     dedupe_batch,
+    failure_rows,
     is_gzip,
     table_name,
 )
@@ -616,37 +615,9 @@ class DuckDBWarehouse(Warehouse):
         pending: Sequence[_Pending],
         result: LoadResult,
     ) -> None:
-        history_rows: list[list[Any]] = []
-        quarantine_rows: list[list[Any]] = []
-        for p in pending:
-            reason = unreadable.get(p.file.blob_path)
-            if reason is None:
-                continue
-            f = p.file
-            result.quarantined[f.blob_path] = reason
-            quarantine_rows.append([f.blob_path, f.etag, reason, now])
-            history_rows.append(
-                [
-                    f.blob_path,
-                    f.etag,
-                    f.content_sha256,
-                    batch_id,
-                    0,
-                    STATUS_QUARANTINED,
-                    reason,
-                    now,
-                ]
-            )
-            log.warning(
-                "quarantined unreadable file",
-                extra={"blob_path": f.blob_path, "reason": reason, "batch_id": batch_id},
-            )
-        for f in missing:
-            reason = "missing: blob was deleted before it could be loaded"
-            result.quarantined[f.blob_path] = reason
-            history_rows.append(
-                [f.blob_path, f.etag, f.content_sha256, batch_id, 0, STATUS_MISSING, reason, now]
-            )
+        quarantine_rows, history_rows = failure_rows(
+            batch_id, now, (p.file for p in pending), unreadable, missing, result
+        )
         if quarantine_rows:
             con.executemany(
                 f"INSERT INTO {SCHEMA}.quarantine_files VALUES (?, ?, ?, ?)", quarantine_rows

@@ -48,13 +48,12 @@ from shared.adapters.warehouse.bronze import (
     REASON_MISSING_KEYS,
     RESOURCES,
     STATUS_LOADED,
-    STATUS_MISSING,
-    STATUS_QUARANTINED,
     UNREADABLE_ERRORS,
     LoadKey,
     WarehouseUnavailable,
     already_loaded,
     dedupe_batch,
+    failure_rows,
     iter_lines,
     table_name,
 )
@@ -580,36 +579,9 @@ class SnowflakeWarehouse(Warehouse):
         missing: Sequence[BronzeFile],
         result: LoadResult,
     ) -> None:
-        history_rows: list[list[Any]] = []
-        quarantine_rows: list[list[Any]] = []
-        for _, f in pending:
-            reason = unreadable.get(f.blob_path)
-            if reason is None:
-                continue
-            result.quarantined[f.blob_path] = reason
-            quarantine_rows.append([f.blob_path, f.etag, reason, now])
-            history_rows.append(
-                [
-                    f.blob_path,
-                    f.etag,
-                    f.content_sha256,
-                    batch_id,
-                    0,
-                    STATUS_QUARANTINED,
-                    reason,
-                    now,
-                ]
-            )
-            log.warning(
-                "quarantined unreadable file",
-                extra={"blob_path": f.blob_path, "reason": reason, "batch_id": batch_id},
-            )
-        for f in missing:
-            reason = "missing: blob was deleted before it could be loaded"
-            result.quarantined[f.blob_path] = reason
-            history_rows.append(
-                [f.blob_path, f.etag, f.content_sha256, batch_id, 0, STATUS_MISSING, reason, now]
-            )
+        quarantine_rows, history_rows = failure_rows(
+            batch_id, now, (f for _, f in pending), unreadable, missing, result
+        )
         if quarantine_rows:
             cur.executemany(
                 f"INSERT INTO {self.fq}.QUARANTINE_FILES (BLOB_PATH, ETAG, REASON, QUARANTINED_AT) "

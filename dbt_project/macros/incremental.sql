@@ -20,3 +20,44 @@
 {% macro lookback_cutoff() -%}
     {{ dbt.dateadd('hour', -1 * (var('lookback_hours') | int), utc_now()) }}
 {%- endmacro %}
+
+
+{#- The config every incremental gold fact shares: merge on `key_column` (the strategy itself
+    comes from dbt_project.yml) after the pre-hook deleted the keys the lookback window touched.
+    The depends_on comment registers int_whoop__touched_keys at parse time, when
+    is_incremental() is false and neither the hook nor the `touched` CTE calls ref(). -#}
+{% macro touched_keys_incremental_config(key_column, key_kind) -%}
+    {{ config(
+        materialized='incremental',
+        unique_key=key_column,
+        pre_hook=["{{ delete_touched_keys('" ~ key_column ~ "', '" ~ key_kind ~ "') }}"],
+    ) }}
+-- depends_on: {{ ref('int_whoop__touched_keys') }}
+{%- endmacro %}
+
+
+{#- The `quarantined` and, on incremental runs, `touched` CTEs (each with its trailing comma)
+    that touched_keys_filter reads: one incremental fact's record keys in
+    int_whoop__quarantine and in int_whoop__touched_keys. -#}
+{% macro touched_keys_ctes(quarantine_resource, key_kind) -%}
+quarantined as (
+    select record_key from {{ ref('int_whoop__quarantine') }}
+    where resource = '{{ quarantine_resource }}'
+),
+{% if is_incremental() %}
+touched as (
+    select record_key from {{ ref('int_whoop__touched_keys') }}
+    where key_kind = '{{ key_kind }}'
+),
+{% endif %}
+{%- endmacro %}
+
+
+{#- The where-clause predicate over the CTEs of touched_keys_ctes: the key is not quarantined
+    and, on incremental runs, was touched (every other row is still in the fact as it was). -#}
+{% macro touched_keys_filter(key_text) -%}
+    {{ key_text }} not in (select quarantined.record_key from quarantined)
+    {%- if is_incremental() %}
+        and {{ key_text }} in (select touched.record_key from touched)
+    {%- endif %}
+{%- endmacro %}

@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key='cycle_id',
-        pre_hook=["{{ delete_touched_keys('cycle_id', 'cycle') }}"],
-    )
-}}
--- depends_on: {{ ref('int_whoop__touched_keys') }}
+{{ touched_keys_incremental_config('cycle_id', 'cycle') }}
 
 with
 
@@ -13,17 +6,7 @@ recoveries as (
     select * from {{ ref('int_recoveries_day_assigned') }}
 ),
 
-quarantined as (
-    select record_key from {{ ref('int_whoop__quarantine') }}
-    where resource = 'recovery'
-),
-
-{% if is_incremental() %}
-touched as (
-    select record_key from {{ ref('int_whoop__touched_keys') }}
-    where key_kind = 'cycle'
-),
-{% endif %}
+{{ touched_keys_ctes('recovery', 'cycle') }}
 
 final as (
     select
@@ -42,14 +25,7 @@ final as (
     from recoveries
     where
         recoveries.score_state = 'SCORED'
-        and cast(recoveries.cycle_id as varchar) not in (
-            select quarantined.record_key from quarantined
-        )
-    {% if is_incremental() %}
-            and cast(recoveries.cycle_id as varchar) in (
-                select touched.record_key from touched
-            )
-        {% endif %}
+        and {{ touched_keys_filter('cast(recoveries.cycle_id as varchar)') }}
 )
 
 select * from final

@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key='sleep_id',
-        pre_hook=["{{ delete_touched_keys('sleep_id', 'sleep') }}"],
-    )
-}}
--- depends_on: {{ ref('int_whoop__touched_keys') }}
+{{ touched_keys_incremental_config('sleep_id', 'sleep') }}
 
 with
 
@@ -13,17 +6,7 @@ sleeps as (
     select * from {{ ref('int_sleeps_day_assigned') }}
 ),
 
-quarantined as (
-    select record_key from {{ ref('int_whoop__quarantine') }}
-    where resource = 'sleep'
-),
-
-{% if is_incremental() %}
-touched as (
-    select record_key from {{ ref('int_whoop__touched_keys') }}
-    where key_kind = 'sleep'
-),
-{% endif %}
+{{ touched_keys_ctes('sleep', 'sleep') }}
 
 final as (
     select
@@ -56,10 +39,7 @@ final as (
     from sleeps
     where
         sleeps.score_state = 'SCORED'
-        and sleeps.sleep_id not in (select quarantined.record_key from quarantined)
-    {% if is_incremental() %}
-            and sleeps.sleep_id in (select touched.record_key from touched)
-        {% endif %}
+        and {{ touched_keys_filter('sleeps.sleep_id') }}
 )
 
 select * from final

@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key='cycle_id',
-        pre_hook=["{{ delete_touched_keys('cycle_id', 'cycle') }}"],
-    )
-}}
--- depends_on: {{ ref('int_whoop__touched_keys') }}
+{{ touched_keys_incremental_config('cycle_id', 'cycle') }}
 
 with
 
@@ -13,17 +6,7 @@ cycles as (
     select * from {{ ref('int_cycles_day_assigned') }}
 ),
 
-quarantined as (
-    select record_key from {{ ref('int_whoop__quarantine') }}
-    where resource = 'cycle'
-),
-
-{% if is_incremental() %}
-touched as (
-    select record_key from {{ ref('int_whoop__touched_keys') }}
-    where key_kind = 'cycle'
-),
-{% endif %}
+{{ touched_keys_ctes('cycle', 'cycle') }}
 
 final as (
     select
@@ -43,14 +26,7 @@ final as (
         cycles.updated_at
     from cycles
     where
-        cast(cycles.cycle_id as varchar) not in (
-            select quarantined.record_key from quarantined
-        )
-    {% if is_incremental() %}
-            and cast(cycles.cycle_id as varchar) in (
-                select touched.record_key from touched
-            )
-        {% endif %}
+        {{ touched_keys_filter('cast(cycles.cycle_id as varchar)') }}
 )
 
 select * from final

@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key='workout_id',
-        pre_hook=["{{ delete_touched_keys('workout_id', 'workout') }}"],
-    )
-}}
--- depends_on: {{ ref('int_whoop__touched_keys') }}
+{{ touched_keys_incremental_config('workout_id', 'workout') }}
 
 with
 
@@ -13,17 +6,7 @@ workouts as (
     select * from {{ ref('int_workouts_day_assigned') }}
 ),
 
-quarantined as (
-    select record_key from {{ ref('int_whoop__quarantine') }}
-    where resource = 'workout'
-),
-
-{% if is_incremental() %}
-touched as (
-    select record_key from {{ ref('int_whoop__touched_keys') }}
-    where key_kind = 'workout'
-),
-{% endif %}
+{{ touched_keys_ctes('workout', 'workout') }}
 
 final as (
     select
@@ -56,10 +39,7 @@ final as (
     from workouts
     where
         workouts.score_state = 'SCORED'
-        and workouts.workout_id not in (select quarantined.record_key from quarantined)
-    {% if is_incremental() %}
-            and workouts.workout_id in (select touched.record_key from touched)
-        {% endif %}
+        and {{ touched_keys_filter('workouts.workout_id') }}
 )
 
 select * from final

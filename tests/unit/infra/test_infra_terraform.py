@@ -32,9 +32,32 @@ from transformer.settings import TransformerSettings
 ROOT = Path(__file__).resolve().parents[3]
 AZURE = ROOT / "infrastructure" / "azure"
 MODULES = AZURE / "modules"
+# One root module for every environment; dev and prod differ only by <env>.tfvars and
+# <env>.backend.hcl next to it (separate state keys), never by a copied root.
 ENVS = AZURE / "envs"
+ENVIRONMENTS = ("dev", "prod")
 MODULE_FILES = ("terraform.tf", "main.tf", "locals.tf", "variables.tf", "outputs.tf")
-ENV_FILES = ("terraform.tf", "main.tf", "variables.tf", "outputs.tf")
+ENV_FILES = ("terraform.tf", "main.tf", "locals.tf", "variables.tf", "outputs.tf")
+# What each committed <env>.tfvars must decide, and what must never be committed with it
+# (per-deployment values go in the ignored <env>.local.tfvars).
+ENV_INPUTS = {
+    "environment",
+    "log_daily_quota_gb",
+    "log_level",
+    "log_retention_in_days",
+    "scaling",
+    "servicebus_sku",
+    "storage_replication_type",
+}
+DEPLOYMENT_INPUTS = {
+    "image_repository_prefix",
+    "image_tag",
+    "resource_group_name",
+    "snowflake",
+    "subscription_id",
+    "unique_suffix",
+    "whoop",
+}
 EXPECTED_MODULES = {
     "contract",
     "service_bus",
@@ -166,7 +189,37 @@ def module(name: str) -> TfDir:
 
 
 def all_dirs() -> list[Path]:
-    return sorted(p for p in [*MODULES.iterdir(), *ENVS.iterdir()] if p.is_dir())
+    return [*sorted(p for p in MODULES.iterdir() if p.is_dir()), ENVS]
+
+
+def load_hcl(path: Path) -> dict[str, Any]:
+    """A .tfvars or backend .hcl file: top-level attributes only, quotes dropped."""
+    with path.open() as fh:
+        parsed = deep_unquote(hcl2.load(fh))
+    assert isinstance(parsed, dict)
+    return {k: v for k, v in parsed.items() if not k.startswith("__")}
+
+
+def env_calls(env: str) -> dict[str, dict[str, Any]]:
+    """The root's module calls as ``env`` deploys them: a bare ``${var.X}`` argument becomes the
+    value <env>.tfvars gives X (or X's default), so per-env checks see real values."""
+    tfvars = load_hcl(ENVS / f"{env}.tfvars")
+    defaults = {
+        name: body["default"] for name, body in load_dir(ENVS).variables if "default" in body
+    }
+
+    def resolve(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: resolve(v) for k, v in value.items()}
+        if isinstance(value, str):
+            match = re.fullmatch(r"\$\{var\.(\w+)\}", value)
+            if match and match.group(1) in tfvars:
+                return tfvars[match.group(1)]
+            if match and match.group(1) in defaults:
+                return defaults[match.group(1)]
+        return value
+
+    return {name: resolve(body) for name, body in load_dir(ENVS).blocks("module")}
 
 
 def first_block(body: dict[str, Any], key: str) -> dict[str, Any]:
@@ -210,9 +263,12 @@ def test_infra_every_module_has_the_house_layout() -> None:
         assert not missing, f"module {name} lacks {sorted(missing)}"
         extra = {f for f in present - set(MODULE_FILES) if not re.fullmatch(r"main\.\w+\.tf", f)}
         assert not extra, f"module {name}: unexpected files {sorted(extra)} (use main.<feature>.tf)"
-    for env in ("dev", "prod"):
-        present = {p.name for p in (ENVS / env).glob("*.tf")}
-        assert set(ENV_FILES) <= present, f"env {env} lacks {sorted(set(ENV_FILES) - present)}"
+    present = {p.name for p in ENVS.glob("*.tf")}
+    assert present == set(ENV_FILES), f"envs root: expected {sorted(ENV_FILES)}, has {present}"
+    assert not [p for p in ENVS.iterdir() if p.is_dir()], "no per-env copies of the root"
+    for env in ENVIRONMENTS:
+        for suffix in (".tfvars", ".backend.hcl"):
+            assert (ENVS / f"{env}{suffix}").is_file(), f"envs/{env}{suffix} is missing"
 
 
 def test_infra_versions_are_pinned_only_in_terraform_tf() -> None:
@@ -265,19 +321,89 @@ def test_infra_outputs_are_described_and_alphabetical() -> None:
                 assert body.get("sensitive") is True, f"{path.name}: {name} must be sensitive"
 
 
-def test_infra_env_roots_only_call_modules_and_use_azurerm_backend() -> None:
-    for env in ("dev", "prod"):
-        tf = load_dir(ENVS / env)
-        for file, parsed in tf.files.items():
-            assert "resource" not in parsed, f"{env}/{file}: roots only call modules"
-            assert "data" not in parsed, f"{env}/{file}: roots only call modules"
-        (settings,) = tf.files["terraform.tf"]["terraform"]
-        backends = [unquote(k) for b in settings["backend"] for k in b if k != "__is_block__"]
-        assert backends == ["azurerm"]
-        called = dict(tf.blocks("module"))
-        assert set(called) == EXPECTED_MODULES
-        for name, body in called.items():
-            assert (ENVS / env / body["source"]).resolve() == (MODULES / name).resolve()
+def test_infra_env_root_only_calls_modules_and_uses_azurerm_backend() -> None:
+    tf = load_dir(ENVS)
+    for file, parsed in tf.files.items():
+        assert "resource" not in parsed, f"envs/{file}: roots only call modules"
+        assert "data" not in parsed, f"envs/{file}: roots only call modules"
+    (settings,) = tf.files["terraform.tf"]["terraform"]
+    backends = [unquote(k) for b in settings["backend"] for k in b if k != "__is_block__"]
+    assert backends == ["azurerm"]
+    called = dict(tf.blocks("module"))
+    assert set(called) == EXPECTED_MODULES
+    for name, body in called.items():
+        assert (ENVS / body["source"]).resolve() == (MODULES / name).resolve()
+    # The environment is an input, not a literal: names, tags and WDP_ENVIRONMENT follow it.
+    assert "${var.environment}" in tf.locals["name"]
+    assert "${var.environment}" in tf.locals["unique_name"]
+    platform = called["container_apps"]["platform"]
+    assert platform["environment"] == "${var.environment}"
+
+
+def test_infra_each_env_has_its_own_state_key_and_no_backend_secrets() -> None:
+    keys: list[str] = []
+    for env in ENVIRONMENTS:
+        backend = load_hcl(ENVS / f"{env}.backend.hcl")
+        assert backend["key"] == f"wdp/{env}.tfstate", f"{env}: state key"
+        assert backend.get("container_name"), f"{env}: no state container"
+        # Entra ID auth comes from terraform.tf; keys, SAS tokens and secrets never go here.
+        leaked = set(backend) & {"access_key", "sas_token", "client_secret", "client_certificate"}
+        assert not leaked, f"{env}.backend.hcl holds credentials: {sorted(leaked)}"
+        keys.append(backend["key"])
+    assert len(keys) == len(set(keys)), "two environments would share one state"
+
+
+def test_infra_env_tfvars_set_every_env_input_and_nothing_per_deployment() -> None:
+    variables = dict(load_dir(ENVS).variables)
+    required = {name for name, body in variables.items() if "default" not in body}
+    # Every required input is decided either per environment (committed) or per deployment.
+    assert required == (ENV_INPUTS - {"scaling"}) | DEPLOYMENT_INPUTS
+    services = set(contract_services())
+    tfvars: dict[str, dict[str, Any]] = {}
+    for env in ENVIRONMENTS:
+        values = load_hcl(ENVS / f"{env}.tfvars")
+        assert values["environment"] == env, f"{env}.tfvars deploys {values['environment']}"
+        assert set(values) <= set(variables), (
+            f"{env}.tfvars: unknown {set(values) - set(variables)}"
+        )
+        assert ENV_INPUTS <= set(values), f"{env}.tfvars lacks {sorted(ENV_INPUTS - set(values))}"
+        committed = set(values) & DEPLOYMENT_INPUTS
+        assert not committed, f"{env}.tfvars commits per-deployment {sorted(committed)}"
+        assert set(values["scaling"]) <= services, f"{env}.tfvars scales unknown services"
+        tfvars[env] = values
+    dev, prod = tfvars["dev"], tfvars["prod"]
+    assert dev["scaling"]["receiver"]["min_replicas"] == 0, "dev idles at zero"
+    assert prod["servicebus_sku"] == "Premium"
+    assert prod["storage_replication_type"] in {"ZRS", "GZRS", "RAGZRS"}, "prod lake is zonal"
+    assert prod["log_retention_in_days"] >= dev["log_retention_in_days"]
+    assert prod["log_level"] != "DEBUG"
+    # One warm replica per service; the receiver stays single until its OAuth state is shared.
+    assert {name for name, s in prod["scaling"].items() if s["min_replicas"] >= 1} == services
+    assert prod["scaling"]["receiver"]["max_replicas"] == 1
+
+
+def test_infra_env_inputs_are_validated_in_the_root_or_the_module_they_feed() -> None:
+    """A per-environment input may leave its rule to the module that owns it (one rule, no
+    drift), but only if that module variable really has a validation block."""
+    root = load_dir(ENVS)
+    fed: dict[str, list[tuple[str, str]]] = {}
+    for call, body in root.blocks("module"):
+        for arg, value in body.items():
+            text = json.dumps(value)
+            for var in re.findall(r"\$\{var\.(\w+)\}", text):
+                fed.setdefault(var, []).append((call, arg))
+    variables = dict(root.variables)
+    claimed = {n for n, body in variables.items() if "validated by" in body["description"]}
+    assert "servicebus_premium_capacity" in claimed
+    for name in (ENV_INPUTS - {"scaling"}) | claimed:
+        if variables[name].get("validation"):
+            continue
+        targets = [
+            (call, arg)
+            for call, arg in fed.get(name, [])
+            if dict(module(call).variables).get(arg, {}).get("validation")
+        ]
+        assert targets, f"envs: {name} is validated neither in the root nor in a module it feeds"
 
 
 # --- contract parity --------------------------------------------------------------------------
@@ -347,9 +473,9 @@ def test_infra_service_bus_semantics_match_the_local_bus() -> None:
     assert defaults["sku"] == "Standard"
 
 
-@pytest.mark.parametrize("env", ["dev", "prod"])
+@pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_infra_env_bus_settings_agree_between_broker_and_services(env: str) -> None:
-    calls = dict(load_dir(ENVS / env).blocks("module"))
+    calls = env_calls(env)
     broker, apps = calls["service_bus"], calls["container_apps"]
     assert iso_seconds(broker["lock_duration"]) == apps["platform"]["lock_duration_s"]
     assert broker["max_delivery_count"] == apps["platform"]["max_delivery_count"]
@@ -358,13 +484,13 @@ def test_infra_env_bus_settings_agree_between_broker_and_services(env: str) -> N
     assert broker["sku"] == ("Standard" if env == "dev" else "Premium")
 
 
-@pytest.mark.parametrize("env", ["dev", "prod"])
+@pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_infra_blob_events_join_the_adapters_shared_session_when_sessions_are_on(env: str) -> None:
     """ServiceBusBus opens session receivers on every subscription when sessions are on, so
     Event Grid must stamp the session id the adapter uses for messages without a user."""
     from shared.adapters.bus.servicebus import DEFAULT_SESSION_ID
 
-    storage_call = dict(load_dir(ENVS / env).blocks("module"))["storage"]
+    storage_call = env_calls(env)["storage"]
     assert storage_call["event_session_id"] == (
         f'${{var.sessions_enabled ? "{DEFAULT_SESSION_ID}" : null}}'
     )
@@ -403,8 +529,8 @@ def test_infra_blob_created_events_for_bronze_reach_the_blob_events_topic() -> N
         "${local.bronze_subject_prefix}"
     )
     assert first_block(sub, "delivery_identity")["type"] == "SystemAssigned"
-    for env in ("dev", "prod"):
-        call = dict(load_dir(ENVS / env).blocks("module"))["storage"]
+    for env in ENVIRONMENTS:
+        call = env_calls(env)["storage"]
         assert call["blob_events_topic_id"] == (
             "${module.service_bus.topic_ids[module.contract.blob_events_topic]}"
         )

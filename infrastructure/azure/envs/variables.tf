@@ -1,3 +1,14 @@
+variable "environment" {
+  type        = string
+  description = "Deployment stage (set by <env>.tfvars); a name suffix, the `env` tag and WDP_ENVIRONMENT. Its state lives under key wdp/<env>.tfstate (<env>.backend.hcl)."
+  nullable    = false
+
+  validation {
+    condition     = contains(["dev", "test", "prod"], var.environment)
+    error_message = "environment must be one of: dev, test, prod."
+  }
+}
+
 variable "image_repository_prefix" {
   type        = string
   description = "Registry and repository prefix of the service images, e.g. myacr.azurecr.io/wdp- (image = <prefix><service>:<tag>)."
@@ -15,9 +26,33 @@ variable "image_tag" {
   }
 }
 
+variable "log_daily_quota_gb" {
+  type        = number
+  description = "Log Analytics daily ingestion cap in GB, -1 for none (set per environment in <env>.tfvars); validated by modules/observability."
+  nullable    = false
+}
+
+variable "log_level" {
+  type        = string
+  description = "WDP_LOG_LEVEL of every service (set per environment in <env>.tfvars); validated by modules/container_apps."
+  nullable    = false
+}
+
+variable "log_retention_in_days" {
+  type        = number
+  description = "Days Log Analytics keeps logs and traces (set per environment in <env>.tfvars); validated by modules/observability."
+  nullable    = false
+}
+
 variable "resource_group_name" {
   type        = string
   description = "Existing resource group of this environment (created with the state storage, see docs/infrastructure.md)."
+  nullable    = false
+}
+
+variable "servicebus_sku" {
+  type        = string
+  description = "Service Bus namespace tier (set per environment in <env>.tfvars); validated by modules/service_bus."
   nullable    = false
 }
 
@@ -33,6 +68,12 @@ variable "snowflake" {
     }))
   })
   description = "Snowflake account, warehouse and the key-pair user and role of each Snowflake service (loader, transformer, scorer)."
+  nullable    = false
+}
+
+variable "storage_replication_type" {
+  type        = string
+  description = "Replication of the lake account (set per environment in <env>.tfvars); bronze is the system of record; validated by modules/storage."
   nullable    = false
 }
 
@@ -113,10 +154,29 @@ variable "name_prefix" {
   }
 }
 
+variable "scaling" {
+  type = map(object({
+    concurrent_requests  = optional(number)
+    max_replicas         = optional(number)
+    messages_per_replica = optional(number)
+    min_replicas         = optional(number)
+  }))
+  description = "Per-service overrides (keys: contract service names) of the container_apps scaling defaults; set per environment in <env>.tfvars."
+  default     = {}
+  nullable    = false
+}
+
 variable "secrets_officer_principal_ids" {
   type        = list(string)
   description = "Object IDs of the people or pipelines allowed to set secret values in Key Vault."
   default     = []
+  nullable    = false
+}
+
+variable "servicebus_premium_capacity" {
+  type        = number
+  description = "Service Bus messaging units when servicebus_sku is Premium (ignored for Standard); validated by modules/service_bus."
+  default     = 1
   nullable    = false
 }
 

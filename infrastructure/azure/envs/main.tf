@@ -9,49 +9,38 @@ provider "azurerm" {
   }
 }
 
-locals {
-  environment = "dev"
-  name        = "${var.name_prefix}-${local.environment}"
-  # Globally unique names (storage, vault, namespace) carry the suffix; the rest do not need it.
-  unique_name = "${var.name_prefix}${local.environment}${var.unique_suffix}"
-  tags = merge(var.tags, {
-    env        = local.environment
-    project    = "whoop-data-platform"
-    managed_by = "terraform"
-  })
-}
-
 module "contract" {
-  source = "../../modules/contract"
+  source = "../modules/contract"
 }
 
 module "observability" {
-  source = "../../modules/observability"
+  source = "../modules/observability"
 
   name                = "log-${local.name}"
   location            = var.location
   resource_group_name = var.resource_group_name
-  retention_in_days   = 30
-  daily_quota_gb      = 2
+  retention_in_days   = var.log_retention_in_days
+  daily_quota_gb      = var.log_daily_quota_gb
   tags                = local.tags
 }
 
 module "service_bus" {
-  source = "../../modules/service_bus"
+  source = "../modules/service_bus"
 
   name                = "sb-${local.unique_name}"
   location            = var.location
   resource_group_name = var.resource_group_name
   topics              = module.contract.topics
   sessions_enabled    = var.sessions_enabled
-  sku                 = "Standard"
+  sku                 = var.servicebus_sku
+  premium_capacity    = var.servicebus_premium_capacity
   lock_duration       = "PT1M"
   max_delivery_count  = 10
   tags                = local.tags
 }
 
 module "storage" {
-  source = "../../modules/storage"
+  source = "../modules/storage"
 
   name                       = "st${local.unique_name}"
   location                   = var.location
@@ -59,12 +48,12 @@ module "storage" {
   blob_events_topic_id       = module.service_bus.topic_ids[module.contract.blob_events_topic]
   log_analytics_workspace_id = module.observability.resource_id
   event_session_id           = var.sessions_enabled ? "_shared" : null
-  replication_type           = "GRS"
+  replication_type           = var.storage_replication_type
   tags                       = local.tags
 }
 
 module "key_vault" {
-  source = "../../modules/key_vault"
+  source = "../modules/key_vault"
 
   name                = "kv-${local.unique_name}"
   location            = var.location
@@ -82,7 +71,7 @@ module "key_vault" {
 }
 
 module "rbac" {
-  source = "../../modules/rbac"
+  source = "../modules/rbac"
 
   name_prefix           = "id-${local.name}"
   location              = var.location
@@ -98,7 +87,7 @@ module "rbac" {
 }
 
 module "container_apps" {
-  source = "../../modules/container_apps"
+  source = "../modules/container_apps"
 
   name                       = "cae-${local.name}"
   app_name_prefix            = local.name
@@ -118,7 +107,7 @@ module "container_apps" {
   extra_env                  = var.extra_env
   extra_secret_env           = var.extra_secret_env
   platform = {
-    environment         = local.environment
+    environment         = var.environment
     servicebus_endpoint = module.service_bus.endpoint
     sessions_enabled    = var.sessions_enabled
     lock_duration_s     = 60
@@ -126,13 +115,10 @@ module "container_apps" {
     blob_account_url    = module.storage.blob_endpoint
     blob_container      = module.storage.container_name
     key_vault_url       = module.key_vault.vault_uri
-    log_level           = "DEBUG"
+    log_level           = var.log_level
   }
-  # Dev idles at zero: the receiver cold-starts on the first webhook (WHOOP retries).
-  scaling = {
-    receiver = { min_replicas = 0, max_replicas = 1 }
-  }
-  tags = local.tags
+  scaling = var.scaling
+  tags    = local.tags
 
   # Key Vault references and scale rules are resolved when the app is created, so every role
   # assignment must exist first.

@@ -9,7 +9,8 @@ terraform {
   }
 
   # State lives in an Azure Storage container created once per subscription (see
-  # docs/infrastructure.md). Everything environment-specific comes from -backend-config.
+  # docs/infrastructure.md). Everything environment-specific comes from -backend-config:
+  # envs/dev.backend.hcl and envs/prod.backend.hcl keep the two states apart.
   backend "azurerm" {
     use_azuread_auth = true
   }

@@ -5,7 +5,7 @@ many 25-record page files AND a few large files) into a fresh DuckDB file, each 
 subprocess so peak RSS (polled with psutil, children included) belongs to one contender only.
 
 * ``wdp``: the loader's warehouse adapter exactly as the service calls it: micro-batches of
-  500 files per transaction (``WDP_LOADER_MAX_BATCH_SIZE`` default), one short connection
+  ``WDP_LOADER_MAX_BATCH_SIZE`` (default) files per transaction, one short connection
   under the cross-process lock per batch.
 * ``dlt``: ``pipeline.run`` with one resource per raw table yielding each file's parsed
   records as one list (dlt's documented fast path: yield pages, not items), ``append``
@@ -36,13 +36,15 @@ from typing import Any
 import psutil
 
 from bench import BenchResult
+from loader.settings import LoaderSettings
 
 log = logging.getLogger(__name__)
 
 RESOURCES = ("cycle", "sleep", "recovery", "workout")
 PAGE_SIZE = 25
 LARGE_FILES = 5
-BATCH_FILES = 500
+#: The loader service's own default, so the benchmark measures the batches it really commits.
+BATCH_FILES: int = LoaderSettings.model_fields["max_batch_size"].default
 RSS_GOAL_BYTES = 1 << 30
 
 

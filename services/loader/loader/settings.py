@@ -14,11 +14,12 @@ class LoaderSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WDP_LOADER_", env_ignore_empty=True)
 
     max_batch_size: int = Field(
-        default=500,
+        default=2000,
         ge=1,
         description="BlobCreated events received in one poll and loaded in ONE warehouse "
         "transaction (a backfill burst of 25-record pages becomes one commit, not hundreds; "
-        "DuckDB's per-commit cost - open, checkpoint, close - is amortised over the batch)",
+        "DuckDB's per-commit cost - open, checkpoint, close - is amortised over the batch; "
+        "2000 measured 17 % faster than 500 on the loader benchmark, 4000 no faster)",
     )
     max_wait_s: float = Field(
         default=1.0, gt=0, description="how long one poll waits for the first event"

@@ -1,5 +1,5 @@
 -- Bronze objects the loader needs (SnowflakeWarehouse.ensure_schema creates the same, idempotently).
--- Generated from shared.adapters.warehouse.snowflake.schema_ddl('WHOOP.BRONZE'); keep in sync.
+-- Copy of shared.adapters.warehouse.snowflake.schema_ddl("WHOOP.BRONZE"); tests/unit/warehouse checks it.
 -- Raw tables are append-only; dbt staging dedupes to the latest updated_at per record_id.
 -- No clustering key: rows arrive in load order and dbt reads them incrementally by
 -- LOAD_TIMESTAMP, which natural (insertion-order) clustering already prunes well.

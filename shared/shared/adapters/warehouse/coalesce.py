@@ -7,21 +7,26 @@ tens of microseconds per file and leaves DuckDB one sequential scan. Each line i
 counts give exact 1-based line numbers (``rn - first_rn + 1``).
 
 The per-line prefix is added by ``bytes.replace`` on whole chunks (C speed), never by a Python
-loop over lines; memory stays constant in file size (1 MiB chunks).
+loop over lines; memory stays constant in file size (1 MiB chunks). Decompression uses ISA-L
+(``isal``, same API and checks as ``zlib``: CRC32 and size trailer verified, concatenated members
+read) because it inflates 2.3x faster than zlib on this data (1.05 -> 0.45 s per 540 MB).
 """
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
+
+from isal import isal_zlib
 
 from shared.adapters.warehouse.bronze import GZIP_MAGIC
 
 SEPARATOR = b"\x01"  # cannot appear unescaped in valid JSON
 CHUNK = 1 << 20
+#: isal's stub declares ``error`` as an instance; at run time it is the exception class.
+ISAL_ERROR = cast(type[Exception], isal_zlib.error)
 
 
 @dataclass
@@ -88,9 +93,9 @@ def _copy_gzip(src: BinaryIO, writer: _TaggedWriter) -> None:
     """Decompress every gzip member (concatenated members are valid gzip) in chunks.
 
     Raises:
-        zlib.error: corrupt stream. EOFError: truncated stream.
+        isal_zlib.error: corrupt stream or checksum. EOFError: truncated stream.
     """
-    decomp = zlib.decompressobj(wbits=31)
+    decomp = isal_zlib.decompressobj(wbits=31)
     while True:
         chunk = src.read(CHUNK)
         if not chunk:
@@ -101,9 +106,8 @@ def _copy_gzip(src: BinaryIO, writer: _TaggedWriter) -> None:
             data = decomp.unconsumed_tail
             while not data and decomp.eof and decomp.unused_data:
                 rest = decomp.unused_data
-                decomp = zlib.decompressobj(wbits=31)
+                decomp = isal_zlib.decompressobj(wbits=31)
                 data = rest
-        # flush what zlib is holding before the next read
     if not decomp.eof:
         raise EOFError("compressed file ended before the end-of-stream marker was reached")
     writer.write(decomp.flush())
@@ -131,7 +135,7 @@ def coalesce(paths: Sequence[tuple[int, Path]], destination: Path) -> Coalesced:
                     else:
                         _copy_plain(src, writer)
                 writer.finish()
-            except (OSError, EOFError, zlib.error) as exc:
+            except (OSError, EOFError, ISAL_ERROR) as exc:
                 out.seek(start)
                 out.truncate(start)
                 result.unreadable[idx] = f"unreadable: {type(exc).__name__}: {exc}"

@@ -5,8 +5,9 @@ many 25-record page files AND a few large files) into a fresh DuckDB file, each 
 subprocess so peak RSS (polled with psutil, children included) belongs to one contender only.
 
 * ``wdp``: the loader's warehouse adapter exactly as the service calls it: micro-batches of
-  ``WDP_LOADER_MAX_BATCH_SIZE`` (default) files per transaction, one short connection
-  under the cross-process lock per batch.
+  ``WDP_LOADER_MAX_BATCH_SIZE`` (default) files per transaction, ``WDP_LOADER_CONCURRENCY``
+  (default) batches in flight from worker threads (the consumer's ``asyncio.to_thread``), each
+  preparing outside the lock and committing in one short connection under it.
 * ``dlt``: ``pipeline.run`` with one resource per raw table yielding each file's parsed
   records as one list (dlt's documented fast path: yield pages, not items), ``append``
   write disposition, ``max_table_nesting=0`` (nested objects stay JSON instead of exploding
@@ -29,6 +30,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -45,6 +47,7 @@ PAGE_SIZE = 25
 LARGE_FILES = 5
 #: The loader service's own default, so the benchmark measures the batches it really commits.
 BATCH_FILES: int = LoaderSettings.model_fields["max_batch_size"].default
+CONCURRENCY: int = LoaderSettings.model_fields["concurrency"].default
 RSS_GOAL_BYTES = 1 << 30
 
 
@@ -203,12 +206,14 @@ def _run_wdp(files: list[dict[str, str]], db: str, out: Any) -> None:
         )
         for i, f in enumerate(files)
     ]
+    batches = [bronze[b : b + BATCH_FILES] for b in range(0, len(bronze), BATCH_FILES)]
     started = time.perf_counter()
-    rows = 0
-    for b in range(0, len(bronze), BATCH_FILES):
-        result = wh.load_bronze(f"bench-{b}", bronze[b : b + BATCH_FILES])
-        rows += sum(result.rows_by_resource.values())
+    with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
+        results = list(
+            pool.map(lambda i: wh.load_bronze(f"bench-{i}", batches[i]), range(len(batches)))
+        )
     elapsed = time.perf_counter() - started
+    rows = sum(sum(r.rows_by_resource.values()) for r in results)
     stored = wh.query(
         " UNION ALL ".join(f"SELECT count(*) AS n FROM bronze.raw_{r}" for r in RESOURCES)
     )
@@ -330,6 +335,7 @@ def run(results_dir: Path) -> list[BenchResult]:
         "page_files": sum(1 for f in files if "page-" in f["local_path"]),
         "large_files": LARGE_FILES,
         "batch_files": BATCH_FILES,
+        "concurrency": CONCURRENCY,
         "wdp": wdp,
         "dlt": dlt_runs,
         "dlt_best_format": best_fmt,

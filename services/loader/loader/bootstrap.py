@@ -40,7 +40,8 @@ class LoaderApp:
     _owned: list[Callable[[], object]] = field(default_factory=list)
 
     def consumer(self) -> Consumer:
-        """Micro-batching consumer: up to ``max_batch_size`` events per poll, one transaction."""
+        """Micro-batching consumer: up to ``max_batch_size`` events per poll, one transaction;
+        ``concurrency`` batches in flight (their warehouse commits still take turns)."""
         return Consumer(
             self.bus,
             Topic.BLOB_EVENTS,
@@ -49,6 +50,7 @@ class LoaderApp:
             decoder=decode_blob_event,
             max_messages=self.settings.max_batch_size,
             max_wait_s=self.settings.max_wait_s,
+            concurrency=self.settings.concurrency,
             lock_renew_interval_s=max(1.0, self.platform.bus_lock_duration_s / 3),
             span_name="loader consume storage.blob-events",
         )

@@ -21,6 +21,14 @@ class LoaderSettings(BaseSettings):
         "DuckDB's per-commit cost - open, checkpoint, close - is amortised over the batch; "
         "2000 measured 17 % faster than 500 on the loader benchmark, 4000 no faster)",
     )
+    concurrency: int = Field(
+        default=2,
+        ge=1,
+        description="micro-batches in flight at once: the next batch is downloaded, "
+        "decompressed and parsed (no warehouse lock) while the previous one inserts and "
+        "commits (under the lock), so both cores work; 1M-record loader benchmark on 2 cores: "
+        "6.3 s at 1, 4.5 s at 2",
+    )
     max_wait_s: float = Field(
         default=1.0, gt=0, description="how long one poll waits for the first event"
     )

@@ -63,6 +63,10 @@ class Consumer:
         batch_handler: called with every message received in one poll (micro-batching);
             all messages of a batch settle together.
         decoder: body → payload; defaults to the contract decoder for the topic.
+        concurrency: batches handled at once. Receives stay sequential (one receiver per
+            subscription); with more than one, the next batch is received and handled while
+            earlier ones are still running, e.g. the loader prepares one micro-batch while
+            the warehouse commits the previous one. Each batch still settles on its own.
     """
 
     def __init__(
@@ -78,9 +82,13 @@ class Consumer:
         max_wait_s: float = 1.0,
         lock_renew_interval_s: float | None = None,
         span_name: str | None = None,
+        concurrency: int = 1,
     ) -> None:
         if (handler is None) == (batch_handler is None):
             raise ValueError("give exactly one of handler or batch_handler")
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.concurrency = concurrency
         self.bus = bus
         self.topic = topic
         self.subscription = subscription
@@ -97,21 +105,47 @@ class Consumer:
         self._tracer = trace.get_tracer(__name__)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Poll until ``stop`` is set; the in-flight batch always finishes and settles."""
-        while not stop.is_set():
-            try:
-                messages = await self.bus.receive(
-                    self.topic.value,
-                    self.subscription,
-                    max_messages=self.max_messages,
-                    max_wait_s=self.max_wait_s,
-                )
-            except TransientError as exc:
-                log.warning("receive failed, retrying", extra={"error": str(exc)})
-                await asyncio.sleep(1.0)
-                continue
-            if messages:
-                await self.process(messages)
+        """Poll until ``stop`` is set; in-flight batches always finish and settle."""
+        in_flight: set[asyncio.Task[None]] = set()
+        try:
+            while not stop.is_set():
+                if len(in_flight) >= self.concurrency:
+                    await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                    continue
+                try:
+                    messages = await self.bus.receive(
+                        self.topic.value,
+                        self.subscription,
+                        max_messages=self.max_messages,
+                        max_wait_s=self.max_wait_s,
+                    )
+                except TransientError as exc:
+                    log.warning("receive failed, retrying", extra={"error": str(exc)})
+                    await asyncio.sleep(1.0)
+                    continue
+                if not messages:
+                    await asyncio.sleep(0)  # never starve in-flight batches on an idle bus
+                    continue
+                if self.concurrency == 1:
+                    await self.process(messages)
+                    continue
+                task = asyncio.create_task(self.process(messages))
+                in_flight.add(task)
+                task.add_done_callback(lambda t: self._finished(in_flight, t))
+        finally:
+            if in_flight:
+                await asyncio.gather(*in_flight, return_exceptions=True)
+
+    def _finished(self, in_flight: set[asyncio.Task[None]], task: asyncio.Task[None]) -> None:
+        """Forget a concurrent batch; ``process`` settles its own failures, so an exception
+        here escaped settlement (e.g. the bus failed while abandoning) and is logged."""
+        in_flight.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error(
+                "batch processing failed outside settlement",
+                exc_info=exc,
+                extra={"topic": self.topic.value, "subscription": self.subscription},
+            )
 
     async def process(self, messages: Sequence[ReceivedMessage]) -> None:
         """Decode, handle and settle one received batch (public for tests and replays)."""

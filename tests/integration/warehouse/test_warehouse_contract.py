@@ -12,6 +12,7 @@ import json
 import multiprocessing
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -348,3 +349,33 @@ def test_duckdb_lock_is_reentrant_and_times_out_across_processes(tmp_path: Path)
         release.set()
         holder.join(timeout=30)
     assert wh.query("SELECT 1 AS one") == [{"one": 1}]
+
+
+def test_concurrent_loads_in_one_process_load_each_file_once(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    """The loader runs ``WDP_LOADER_CONCURRENCY`` batches at once in threads. A file that is in
+    two concurrent batches (Event Grid delivers at least once) lands once; the rest all land."""
+    shared = bronze(tmp_path, "cycle", [dict(CYCLE, id=i) for i in range(30)], name="shared")
+
+    def page(b: int, k: int) -> BronzeFile:
+        records = [dict(CYCLE, id=1000 * b + 100 * k + i) for i in range(25)]
+        return bronze(tmp_path, "cycle", records, name=f"b{b}-{k}")
+
+    batches = [[shared] + [page(b, k) for k in range(3)] for b in range(4)]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(
+            pool.map(lambda b: warehouse.load_bronze(f"t{b}", batches[b]), range(len(batches)))
+        )
+    loaded_shared = [r for r in results if shared.blob_path in r.loaded_files]
+    assert len(loaded_shared) == 1
+    assert sum(r.rows_by_resource.get("cycle", 0) for r in results) == 30 + 4 * 3 * 25
+    counts = warehouse.query(
+        "SELECT source_file, count(*) AS n FROM bronze.raw_cycle GROUP BY source_file"
+    )
+    assert {c["source_file"]: c["n"] for c in counts}[shared.blob_path] == 30
+    assert len(counts) == 1 + 4 * 3
+    history = warehouse.query(
+        "SELECT count(*) AS n FROM bronze.load_history WHERE blob_path = ?", [shared.blob_path]
+    )
+    assert history[0]["n"] == 1

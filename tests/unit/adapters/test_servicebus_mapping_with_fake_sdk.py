@@ -8,6 +8,7 @@ delivery counts are translated, and how SDK exceptions map to LockLost / Transie
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -378,3 +379,45 @@ async def test_servicebus_mapping_with_fake_sdk_idle_session_is_released() -> No
     await bus.receive("t", "sub", max_wait_s=0.1)
     assert len(client.receiver_kwargs) == 3
     assert all(k["session_id"] == NEXT_AVAILABLE_SESSION for k in client.receiver_kwargs)
+
+
+class OverlapDetectingReceiver(FakeReceiver):
+    """Fails the test if two calls are ever inside the receiver at once (not coroutine-safe)."""
+
+    def __init__(self, queue: list[FakeSdkMessage]) -> None:
+        super().__init__(queue)
+        self.inside = 0
+        self.max_inside = 0
+
+    async def _enter(self) -> None:
+        self.inside += 1
+        self.max_inside = max(self.max_inside, self.inside)
+        await asyncio.sleep(0.01)  # give another coroutine the chance to overlap
+        self.inside -= 1
+
+    async def receive_messages(
+        self, max_message_count: int | None = None, max_wait_time: float | None = None
+    ) -> list[Any]:
+        await self._enter()
+        return await super().receive_messages(max_message_count, max_wait_time)
+
+    async def _settle(self, name: str, message: Any, **kwargs: Any) -> None:
+        await self._enter()
+        await super()._settle(name, message, **kwargs)
+
+
+async def test_servicebus_mapping_with_fake_sdk_receiver_calls_never_overlap() -> None:
+    """A concurrent consumer settles one batch while receiving the next: serialised per
+    subscription, since the SDK's async receiver is not coroutine-safe."""
+    client = FakeClient()
+    receiver = OverlapDetectingReceiver([FakeSdkMessage(f"m-{i}") for i in range(6)])
+    client.receivers[("t", "sub", None)] = [receiver]
+    bus = _bus(client)
+    first = await bus.receive("t", "sub", max_messages=3)
+    results = await asyncio.gather(
+        bus.receive("t", "sub", max_messages=3),
+        *(bus.complete(m) for m in first),
+        *(bus.renew_lock(m) for m in first),
+    )
+    assert [m.message_id for m in results[0]] == ["m-3", "m-4", "m-5"]
+    assert receiver.max_inside == 1

@@ -51,6 +51,8 @@ class FakeBus(MessageBus):
         self, topic: str, subscription: str, *, max_messages: int = 1, max_wait_s: float = 5.0
     ) -> list[ReceivedMessage]:
         taken, self.queue = self.queue[:max_messages], self.queue[max_messages:]
+        if not taken:  # like the real buses: an empty poll waits for max_wait_s
+            await asyncio.sleep(max_wait_s)
         return taken
 
     async def complete(self, message: ReceivedMessage) -> None:
@@ -195,3 +197,102 @@ async def test_consumer_span_continues_the_publishers_trace() -> None:
 def test_handler_and_batch_handler_are_exclusive() -> None:
     with pytest.raises(ValueError):
         Consumer(FakeBus(), Topic.SYNC_REQUESTED, "x")
+
+
+async def _run_until(consumer: Consumer, done: asyncio.Event, timeout_s: float = 5.0) -> None:
+    """Drive ``Consumer.run`` (the real loop) until ``done``, then stop it and let it drain."""
+    stop = asyncio.Event()
+    runner = asyncio.create_task(consumer.run(stop))
+    await asyncio.wait_for(done.wait(), timeout_s)
+    stop.set()
+    await asyncio.wait_for(runner, timeout_s)
+
+
+async def test_concurrent_batches_overlap_and_settle_each() -> None:
+    """With concurrency 2 the second batch starts while the first is still running."""
+    bus = FakeBus()
+    for i in range(4):
+        await _send(bus, user_id=i, message_id=f"m{i}")
+    first_started = asyncio.Event()
+    second_started = asyncio.Event()
+    all_done = asyncio.Event()
+    order: list[str] = []
+
+    async def handle_batch(deliveries: Sequence[Delivery]) -> None:
+        ids = [d.payload.user_id for d in deliveries]
+        if ids == [0, 1]:
+            first_started.set()
+            # would time out if the consumer waited for this batch before receiving the next
+            await asyncio.wait_for(second_started.wait(), 2.0)
+            order.append("first")
+        else:
+            second_started.set()
+            order.append("second")
+        if len(order) == 2:
+            all_done.set()
+
+    consumer = Consumer(
+        bus,
+        Topic.SYNC_REQUESTED,
+        "loader",
+        batch_handler=handle_batch,
+        max_messages=2,
+        max_wait_s=0.01,
+        concurrency=2,
+    )
+    await _run_until(consumer, all_done)
+    assert order == ["second", "first"]
+    assert sorted(bus.completed) == ["m0", "m1", "m2", "m3"] and consumer.processed == 4
+
+
+async def test_concurrency_one_handles_batches_one_after_another() -> None:
+    bus = FakeBus()
+    for i in range(4):
+        await _send(bus, user_id=i, message_id=f"m{i}")
+    running = 0
+    peak = 0
+    done = asyncio.Event()
+    handled: list[int] = []
+
+    async def handle_batch(deliveries: Sequence[Delivery]) -> None:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await asyncio.sleep(0.01)
+        handled.extend(d.payload.user_id for d in deliveries)
+        running -= 1
+        if len(handled) == 4:
+            done.set()
+
+    consumer = Consumer(
+        bus, Topic.SYNC_REQUESTED, "loader", batch_handler=handle_batch, max_messages=2,
+        max_wait_s=0.01,
+    )  # fmt: skip
+    await _run_until(consumer, done)
+    assert peak == 1 and handled == [0, 1, 2, 3]
+
+
+async def test_stop_waits_for_in_flight_concurrent_batches() -> None:
+    bus = FakeBus()
+    for i in range(2):
+        await _send(bus, user_id=i, message_id=f"m{i}")
+    started = asyncio.Event()
+
+    async def handle_batch(deliveries: Sequence[Delivery]) -> None:
+        started.set()
+        await asyncio.sleep(0.05)
+
+    consumer = Consumer(
+        bus, Topic.SYNC_REQUESTED, "loader", batch_handler=handle_batch, max_messages=2,
+        max_wait_s=0.01, concurrency=3,
+    )  # fmt: skip
+    await _run_until(consumer, started)  # stop is set while the batch is still sleeping
+    assert bus.completed == ["m0", "m1"]
+
+
+def test_concurrency_must_be_positive() -> None:
+    async def handle_batch(deliveries: Sequence[Delivery]) -> None:
+        return None
+
+    with pytest.raises(ValueError, match="concurrency"):
+        Consumer(FakeBus(), Topic.SYNC_REQUESTED, "x", batch_handler=handle_batch, concurrency=0)

@@ -186,6 +186,10 @@ class ServiceBusBus(MessageBus):
         self._renewer: Any = None
         self._renewing: set[int] = set()  # id() of session receivers registered for renewal
         self._lock = asyncio.Lock()
+        # The SDK's async receivers are not coroutine-safe, and a consumer with concurrency > 1
+        # settles one batch while receiving the next: every call on one subscription's
+        # receiver goes through that subscription's lock.
+        self._receiver_locks: dict[tuple[str, str], asyncio.Lock] = {}
 
     @classmethod
     def from_settings(cls, settings: PlatformSettings) -> ServiceBusBus:
@@ -329,9 +333,10 @@ class ServiceBusBus(MessageBus):
             if receiver is None:
                 receiver = self._receivers[key] = self._receiver(topic, subscription)
         try:
-            got = await receiver.receive_messages(
-                max_message_count=max_messages, max_wait_time=max(max_wait_s, 0.1)
-            )
+            async with self._receiver_lock(key):
+                got = await receiver.receive_messages(
+                    max_message_count=max_messages, max_wait_time=max(max_wait_s, 0.1)
+                )
         except MessagingEntityNotFoundError as exc:
             raise ServiceBusEntityNotFound(f"{topic}/{subscription} not found: {exc}") from exc
         except OperationTimeoutError as exc:
@@ -380,10 +385,17 @@ class ServiceBusBus(MessageBus):
             raise TypeError("message was not received from a ServiceBusBus")
         return message.raw
 
+    def _receiver_lock(self, key: tuple[str, str]) -> asyncio.Lock:
+        lock = self._receiver_locks.get(key)
+        if lock is None:
+            lock = self._receiver_locks[key] = asyncio.Lock()
+        return lock
+
     async def _settle(self, message: ReceivedMessage, action: str, **kwargs: Any) -> Any:
         handle = self._handle(message)
         try:
-            return await getattr(handle.receiver, action)(handle.message, **kwargs)
+            async with self._receiver_lock((message.topic, message.subscription)):
+                return await getattr(handle.receiver, action)(handle.message, **kwargs)
         except _LOCK_LOST as exc:
             raise LockLost(
                 f"lock on message {message.message_id!r} ({message.topic}/"

@@ -18,18 +18,21 @@ without its text, which the quarantine needs.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from shared.adapters.warehouse.bronze import (
     FETCH_TIME_RESOURCES,
@@ -47,7 +50,7 @@ from shared.adapters.warehouse.bronze import (
     is_gzip,
     table_name,
 )
-from shared.adapters.warehouse.coalesce import coalesce
+from shared.adapters.warehouse.coalesce import CoalescedFile, coalesce
 from shared.adapters.warehouse.filelock import InterProcessLock, lock_for
 from shared.ports.warehouse import BronzeFile, LoadResult, Warehouse
 from shared.settings import PlatformSettings
@@ -89,6 +92,19 @@ LOAD_SETTINGS: dict[str, str] = {
     "checkpoint_threshold": "'1MB'",
     "force_compression": "'zstd'",
 }
+
+#: Settings of the private in-memory DuckDB that classifies a batch outside the lock
+#: (``_prepare``): one thread, because the scan must stay in file order for ``row_number()``
+#: and the other core is busy committing the previous batch. (UTC is SET after connecting,
+#: like every connection: the TimeZone setting needs ICU, which loads only then.)
+PREPARE_SETTINGS: dict[str, str] = {"threads": "1"}
+
+#: DuckDB ``memory_limit`` of each of a load's two DuckDB instances (the private one that
+#: classifies, the warehouse connection that inserts). A prepared batch is held as Arrow
+#: OUTSIDE these limits (~1.25x its uncompressed size: 330 MB for the benchmark's 500k-line
+#: batch), so the limits are set low enough for two concurrent loads to stay under 1 GiB:
+#: measured peak RSS 780 MiB at 256 MB vs 973 MiB at 512 MB, same speed (4.47 vs 4.48 s).
+LOAD_MEMORY_LIMIT = "256MB"
 
 #: A batch whose every touched raw table gains at least this many rows (one DuckDB vector)
 #: commits with ``max_vacuum_tasks = 0``. The checkpoint's vacuum otherwise merges adjacent
@@ -169,21 +185,20 @@ def _sql_str(value: str) -> str:
 
 
 def _classify_sql(combined: Path) -> str:
-    """Read one combined file; materialise each line's derived columns and problem.
+    """Read one combined file; one row per line with its typed key columns and its problem.
 
     ``row_number() OVER ()`` is a streaming window over an order-preserving single-file,
     single-thread scan, so ``rn`` is the line's position in the combined file and
     ``rn - first_rn + 1`` its line number in its own file. The join to ``wdp_files`` comes
     before the JSON parse so the parsed list is not copied through it, and the list itself
-    is not kept (less to hold under ``memory_limit``). Blank lines get problem ``blank``
-    (counted, never loaded).
+    is not kept. Blank lines get problem ``blank`` (counted, never loaded). ``$now`` is the
+    load time, the ``updated_at`` of a fetch-time resource line without blob metadata.
     """
     e = _E
     json_paths = "[" + ", ".join(_sql_str(p) for p in _PATHS) + "]"
     key_by_resource = " ".join(f"WHEN '{r}' THEN e[{e[KEY_FIELD[r]]}]" for r in RESOURCES)
     fetch_time = ", ".join(f"'{r}'" for r in sorted(FETCH_TIME_RESOURCES))
     return f"""
-    CREATE OR REPLACE TEMP TABLE wdp_classified AS
     WITH scanned AS (
         SELECT file_idx,
                CASE WHEN suffix(line, chr(13)) THEN rtrim(line, chr(13)) ELSE line END AS line,
@@ -192,7 +207,7 @@ def _classify_sql(combined: Path) -> str:
     ), joined AS (
         SELECT
             f.file_idx, f.blob_path, f.resource, f.trace_id, f.fetched_at,
-            l.rn - f.first_rn + 1 AS line_number,
+            CAST(l.rn - f.first_rn + 1 AS INTEGER) AS line_number,
             l.line
         FROM scanned AS l
         JOIN wdp_files AS f USING (file_idx)
@@ -212,9 +227,18 @@ def _classify_sql(combined: Path) -> str:
                  ELSE e[{e["updated_at"]}] END AS updated_at_text,
             CASE WHEN is_tombstone THEN e[{e["key_field"]}] END AS tombstone_key_field
         FROM base
+    ), typed AS (
+        SELECT
+            *,
+            TRY_CAST(user_id_text AS BIGINT) AS user_id,
+            CAST(TRY_CAST(updated_at_text AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP)
+                AS updated_at_parsed
+        FROM derived
     )
     SELECT
-        * EXCLUDE (e),
+        file_idx, blob_path, resource, trace_id, line_number, line, record_id, user_id,
+        coalesce(updated_at_parsed, fetched_at, CAST($now AS TIMESTAMP)) AS updated_at,
+        is_tombstone, tombstone_key_field,
         CASE
             WHEN line IS NULL THEN '{REASON_BLANK}'
             WHEN e IS NULL THEN
@@ -223,12 +247,11 @@ def _classify_sql(combined: Path) -> str:
                  OR (updated_at_text IS NULL
                      AND (is_tombstone OR resource NOT IN ({fetch_time})))
                 THEN '{REASON_MISSING_KEYS}'
-            WHEN TRY_CAST(user_id_text AS BIGINT) IS NULL THEN '{REASON_BAD_USER_ID}'
-            WHEN updated_at_text IS NOT NULL
-                 AND TRY_CAST(updated_at_text AS TIMESTAMPTZ) IS NULL
+            WHEN user_id IS NULL THEN '{REASON_BAD_USER_ID}'
+            WHEN updated_at_text IS NOT NULL AND updated_at_parsed IS NULL
                 THEN '{REASON_BAD_TIMESTAMP}'
         END AS problem
-    FROM derived
+    FROM typed
     """
 
 
@@ -242,25 +265,45 @@ _FILE_ERRORS: tuple[type[duckdb.Error], ...] = (
 
 
 @contextmanager
-def _load_session(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+def _load_session(con: duckdb.DuckDBPyConnection, memory_limit: str | None) -> Iterator[None]:
     """Apply :data:`LOAD_SETTINGS` for one load; reset them (and the vacuum switch) after.
 
     The settings are global to the DuckDB instance, which another connection of this process
-    could share, so they must not outlive the load.
+    could share, so they must not outlive the load; ``memory_limit`` goes back to the
+    connection's own limit.
     """
     for name, value in LOAD_SETTINGS.items():
         con.execute(f"SET {name} = {value}")
+    con.execute(f"SET memory_limit = {_sql_str(LOAD_MEMORY_LIMIT)}")
     try:
         yield
     finally:
         for name in (*LOAD_SETTINGS, "max_vacuum_tasks"):
             con.execute(f"RESET {name}")
+        if memory_limit:
+            con.execute(f"SET memory_limit = {_sql_str(memory_limit)}")
+        else:
+            con.execute("RESET memory_limit")
 
 
 @dataclass
 class _Pending:
     idx: int
     file: BronzeFile
+
+
+@dataclass
+class _Prepared:
+    """A micro-batch read and classified OUTSIDE the warehouse lock (see ``_prepare``).
+
+    ``table`` holds one row per line of every readable file (the columns of
+    :func:`_classify_sql`), ``placed`` where each file's lines are, ``unreadable`` why the
+    others could not be read (by blob path).
+    """
+
+    table: pa.Table | None
+    placed: dict[int, CoalescedFile] = field(default_factory=dict)
+    unreadable: dict[str, str] = field(default_factory=dict)
 
 
 class DuckDBWarehouse(Warehouse):
@@ -378,29 +421,40 @@ class DuckDBWarehouse(Warehouse):
 
         Unreadable files (bad gzip, not UTF-8, missing) are recorded and skipped while the
         rest of the batch loads; bad lines go to ``quarantine_records`` with the reason.
+
+        Two phases: ``_prepare`` decompresses, parses and classifies every line in a private
+        in-memory DuckDB WITHOUT the warehouse lock; only the history check, the inserts and
+        the commit hold it. Concurrent calls (the loader runs ``WDP_LOADER_CONCURRENCY``
+        batches at once) therefore prepare one batch while another commits, which keeps both
+        cores busy: the commit's compression is single-threaded inside DuckDB.
         """
         result = LoadResult(batch_id=batch_id)
         unique, repeats = dedupe_batch(files)
         result.skipped_files.extend(f.blob_path for f in repeats)
         now = datetime.now(UTC).replace(tzinfo=None)
-        with self.connection() as con, _load_session(con):
+        candidates = [_Pending(i, f) for i, f in enumerate(unique) if f.local_path.exists()]
+        prepared = self._prepare(candidates, now)
+        present = {p.file.blob_path for p in candidates}
+        with self.connection() as con, _load_session(con, self.memory_limit):
             if not self._schema_ready:
                 self._ensure_schema(con)
             history = self._history(con, [f.blob_path for f in unique])
-            pending: list[_Pending] = []
+            skipped: set[str] = set()
             missing: list[BronzeFile] = []
             for f in unique:
                 if already_loaded(f, history):
                     result.skipped_files.append(f.blob_path)
-                elif not f.local_path.exists():
+                    skipped.add(f.blob_path)
+                elif f.blob_path not in present:
                     missing.append(f)
-                else:
-                    pending.append(_Pending(len(pending), f))
-            unreadable = self._stage(con, pending)
+            pending = [p for p in candidates if p.file.blob_path not in skipped]
+            unreadable = {
+                path: why for path, why in prepared.unreadable.items() if path not in skipped
+            }
             readable = [p for p in pending if p.file.blob_path not in unreadable]
             con.execute("BEGIN TRANSACTION")
             try:
-                self._insert_batch(con, batch_id, now, readable, result)
+                self._insert_batch(con, batch_id, now, prepared, readable, result)
                 self._record_failures(con, batch_id, now, unreadable, missing, pending, result)
                 if min(result.rows_by_resource.values(), default=0) >= NO_VACUUM_MIN_ROWS:
                     con.execute("SET max_vacuum_tasks = 0")
@@ -408,6 +462,9 @@ class DuckDBWarehouse(Warehouse):
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
+            finally:
+                with contextlib.suppress(duckdb.Error):
+                    con.unregister("wdp_classified")
         log.info(
             "bronze batch loaded",
             extra={
@@ -432,140 +489,115 @@ class DuckDBWarehouse(Warehouse):
         ).fetchall()
         return [LoadKey(r[0], r[1], r[2]) for r in rows]
 
-    def _stage(self, con: duckdb.DuckDBPyConnection, pending: Sequence[_Pending]) -> dict[str, str]:
-        """Coalesce the batch, read it once into ``wdp_classified``; returns unreadable files.
+    def _prepare(self, pending: Sequence[_Pending], now: datetime) -> _Prepared:
+        """Coalesce the batch and classify every line in a private in-memory DuckDB.
 
-        Corrupt gzip is found while coalescing. Invalid UTF-8 only shows when DuckDB reads the
-        combined file; then each file is probed alone, the culprits are set aside and the rest
-        is coalesced again, so one bad file never blocks its batch.
+        Needs no warehouse lock: it reads only the bronze files and writes only a temp dir
+        next to the database (the combined file is the uncompressed batch; DuckDB spills
+        there too). The result is an Arrow table the locked phase scans without copying.
+        Corrupt gzip is found while coalescing. Invalid UTF-8 only shows when DuckDB reads
+        the combined file; then each file is probed alone, the culprits are set aside and
+        the rest is coalesced again, so one bad file never blocks its batch.
         """
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE wdp_files (file_idx INTEGER, blob_path VARCHAR, "
+        prepared = _Prepared(table=None)
+        if not pending:
+            return prepared
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=".wdp-load-", dir=self.path.parent) as tmp:
+            mem = duckdb.connect(":memory:", config=self._prepare_config(tmp))
+            try:
+                mem.execute("SET TimeZone = 'UTC'")
+                prepared = self._classify(mem, pending, now, Path(tmp) / "batch.ndjson")
+            finally:
+                mem.close()
+        return prepared
+
+    def _prepare_config(self, tmp: str) -> dict[str, str | bool | int | float | list[str]]:
+        return {**PREPARE_SETTINGS, "temp_directory": tmp, "memory_limit": LOAD_MEMORY_LIMIT}
+
+    def _classify(
+        self,
+        mem: duckdb.DuckDBPyConnection,
+        pending: Sequence[_Pending],
+        now: datetime,
+        combined: Path,
+    ) -> _Prepared:
+        mem.execute(
+            "CREATE TEMP TABLE wdp_files (file_idx INTEGER, blob_path VARCHAR, "
             "resource VARCHAR, trace_id VARCHAR, fetched_at TIMESTAMP, etag VARCHAR, "
             "content_sha256 VARCHAR, first_rn BIGINT, lines BIGINT)"
         )
-        unreadable: dict[str, str] = {}
+        prepared = _Prepared(table=None)
         todo = list(pending)
-        readable: list[_Pending] = []
-        expected = 0
-        # next to the database, not in /tmp: the combined file is the uncompressed batch
-        with tempfile.TemporaryDirectory(prefix=".wdp-load-", dir=self.path.parent) as tmp:
-            combined = Path(tmp) / "batch.ndjson"
-            for attempt in range(2):
-                merged = coalesce([(p.idx, p.file.local_path) for p in todo], combined)
-                by_idx = {p.idx: p for p in todo}
-                for idx, reason in merged.unreadable.items():
-                    unreadable[by_idx[idx].file.blob_path] = reason
-                readable = [p for p in todo if p.idx in merged.files]
-                con.execute("DELETE FROM wdp_files")
-                if not readable:
-                    break
-                self._insert_files(con, readable, merged.files)
-                expected = merged.total_lines
-                try:
-                    con.execute(_classify_sql(combined))
-                except _FILE_ERRORS:
-                    if attempt == 1:
-                        raise
-                    bad = self._probe(con, readable)
-                    unreadable.update(bad)
-                    todo = [p for p in readable if p.file.blob_path not in bad]
-                    continue
-                break
-        if readable:
-            (read,) = con.execute("SELECT count(*) FROM wdp_classified").fetchone() or (0,)
-            if read != expected:
-                raise RuntimeError(
-                    f"line accounting mismatch: wrote {expected} lines, DuckDB read {read}"
-                )
-        return unreadable
-
-    def _insert_files(
-        self,
-        con: duckdb.DuckDBPyConnection,
-        readable: Sequence[_Pending],
-        placed: Mapping[int, Any],
-    ) -> None:
-        if not readable:
-            return
-        rows = [
-            (
-                p.idx,
-                p.file.blob_path,
-                p.file.resource,
-                p.file.trace_id,
-                _naive_utc(p.file.fetched_at),
-                p.file.etag,
-                p.file.content_sha256,
-                placed[p.idx].first_rn,
-                placed[p.idx].lines,
-            )
-            for p in readable
-        ]
-        types = (
-            "INTEGER", "VARCHAR", "VARCHAR", "VARCHAR", "TIMESTAMP", "VARCHAR", "VARCHAR",
-            "BIGINT", "BIGINT",
-        )  # fmt: skip
-        unnests = ", ".join(f"unnest(CAST(? AS {t}[]))" for t in types)
-        con.execute(
-            f"INSERT INTO wdp_files SELECT {unnests}",
-            [list(column) for column in zip(*rows, strict=True)],
-        )
-
-    def _probe(
-        self, con: duckdb.DuckDBPyConnection, readable: Sequence[_Pending]
-    ) -> dict[str, str]:
-        """Read each file alone with DuckDB to find the ones it rejects (e.g. invalid UTF-8)."""
-        bad: dict[str, str] = {}
-        for p in readable:
-            compression = "gzip" if is_gzip(p.file.local_path) else "none"
-            reader = _read_csv_sql(p.file.local_path, "{'line': 'VARCHAR'}", compression)
+        for attempt in range(2):
+            merged = coalesce([(p.idx, p.file.local_path) for p in todo], combined)
+            by_idx = {p.idx: p for p in todo}
+            for idx, reason in merged.unreadable.items():
+                prepared.unreadable[by_idx[idx].file.blob_path] = reason
+            readable = [p for p in todo if p.idx in merged.files]
+            mem.execute("DELETE FROM wdp_files")
+            if not readable:
+                return prepared
+            _insert_files(mem, readable, merged.files)
             try:
-                con.execute(f"SELECT count(*) FROM {reader}").fetchall()
-            except _FILE_ERRORS as exc:
-                bad[p.file.blob_path] = f"unreadable: {str(exc)[:500]}"
-        return bad
+                relation = mem.sql(_classify_sql(combined), params={"now": now})
+                table: pa.Table = relation.to_arrow_table()
+            except _FILE_ERRORS:
+                if attempt == 1:
+                    raise
+                bad = _probe(mem, readable)
+                prepared.unreadable.update(bad)
+                todo = [p for p in readable if p.file.blob_path not in bad]
+                continue
+            if table.num_rows != merged.total_lines:
+                raise RuntimeError(
+                    "line accounting mismatch: "
+                    f"wrote {merged.total_lines} lines, DuckDB read {table.num_rows}"
+                )
+            prepared.table = table
+            prepared.placed = merged.files
+            return prepared
+        return prepared
 
     def _insert_batch(
         self,
         con: duckdb.DuckDBPyConnection,
         batch_id: str,
         now: datetime,
+        prepared: _Prepared,
         readable: Sequence[_Pending],
         result: LoadResult,
     ) -> None:
         """Raw rows, quarantined lines and one history row per file: all set-based SQL."""
-        if not readable:
+        if not readable or prepared.table is None:
             return
+        table = prepared.table
+        if len(readable) < len(prepared.placed):  # some prepared files were loaded meanwhile
+            keep = pa.array([p.idx for p in readable], pa.int32())
+            table = table.filter(pc.is_in(table["file_idx"], value_set=keep))
+        con.register("wdp_classified", table)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE wdp_files (file_idx INTEGER, blob_path VARCHAR, "
+            "resource VARCHAR, trace_id VARCHAR, fetched_at TIMESTAMP, etag VARCHAR, "
+            "content_sha256 VARCHAR, first_rn BIGINT, lines BIGINT)"
+        )
+        _insert_files(con, readable, prepared.placed)
         for resource in sorted({p.file.resource for p in readable}):
             con.execute(
                 f"""
                 INSERT INTO {SCHEMA}.{table_name(resource)}
                 SELECT
-                    record_id,
-                    CAST(user_id_text AS BIGINT),
-                    coalesce(
-                        CAST(CAST(updated_at_text AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP),
-                        fetched_at,
-                        CAST(? AS TIMESTAMP)
-                    ),
-                    is_tombstone,
-                    tombstone_key_field,
-                    CAST(line AS JSON),
-                    blob_path,
-                    CAST(line_number AS INTEGER),
-                    CAST(? AS TIMESTAMP),
-                    ?,
-                    trace_id
+                    record_id, user_id, updated_at, is_tombstone, tombstone_key_field,
+                    CAST(line AS JSON), blob_path, line_number, CAST(? AS TIMESTAMP), ?, trace_id
                 FROM wdp_classified
                 WHERE resource = ? AND problem IS NULL
                 """,
-                [now, now, batch_id, resource],
+                [now, batch_id, resource],
             )
         con.execute(
             f"""
             INSERT INTO {SCHEMA}.quarantine_records
-            SELECT blob_path, resource, CAST(line_number AS INTEGER), problem, line, ?,
+            SELECT blob_path, resource, line_number, problem, line, ?,
                    CAST(? AS TIMESTAMP)
             FROM wdp_classified WHERE problem <> '{REASON_BLANK}'
             """,
@@ -600,7 +632,7 @@ class DuckDBWarehouse(Warehouse):
                     extra={"resource": resource, "lines": int(bad), "batch_id": batch_id},
                 )
         users = con.execute(
-            "SELECT DISTINCT CAST(user_id_text AS BIGINT) FROM wdp_classified WHERE problem IS NULL"
+            "SELECT DISTINCT user_id FROM wdp_classified WHERE problem IS NULL"
         ).fetchall()
         result.user_ids.update(int(u[0]) for u in users)
         result.loaded_files.extend(p.file.blob_path for p in readable)
@@ -634,3 +666,49 @@ def _naive_utc(value: datetime | None) -> datetime | None:
     if value.tzinfo is None:
         return value
     return value.astimezone(UTC).replace(tzinfo=None)
+
+
+def _insert_files(
+    con: duckdb.DuckDBPyConnection,
+    readable: Sequence[_Pending],
+    placed: Mapping[int, CoalescedFile],
+) -> None:
+    """Fill ``wdp_files``: one row per readable file with where its lines are."""
+    if not readable:
+        return
+    rows = [
+        (
+            p.idx,
+            p.file.blob_path,
+            p.file.resource,
+            p.file.trace_id,
+            _naive_utc(p.file.fetched_at),
+            p.file.etag,
+            p.file.content_sha256,
+            placed[p.idx].first_rn,
+            placed[p.idx].lines,
+        )
+        for p in readable
+    ]
+    types = (
+        "INTEGER", "VARCHAR", "VARCHAR", "VARCHAR", "TIMESTAMP", "VARCHAR", "VARCHAR",
+        "BIGINT", "BIGINT",
+    )  # fmt: skip
+    unnests = ", ".join(f"unnest(CAST(? AS {t}[]))" for t in types)
+    con.execute(
+        f"INSERT INTO wdp_files SELECT {unnests}",
+        [list(column) for column in zip(*rows, strict=True)],
+    )
+
+
+def _probe(con: duckdb.DuckDBPyConnection, readable: Sequence[_Pending]) -> dict[str, str]:
+    """Read each file alone with DuckDB to find the ones it rejects (e.g. invalid UTF-8)."""
+    bad: dict[str, str] = {}
+    for p in readable:
+        compression = "gzip" if is_gzip(p.file.local_path) else "none"
+        reader = _read_csv_sql(p.file.local_path, "{'line': 'VARCHAR'}", compression)
+        try:
+            con.execute(f"SELECT count(*) FROM {reader}").fetchall()
+        except _FILE_ERRORS as exc:
+            bad[p.file.blob_path] = f"unreadable: {str(exc)[:500]}"
+    return bad

@@ -1,8 +1,8 @@
 """Coalesce a micro-batch of bronze files into ONE tagged NDJSON file for a single DuckDB scan.
 
 Why: a 25-record page file is ~15 KB; opening, sniffing and scanning each one in DuckDB costs
-more than its rows. Streaming every file of the batch through zlib into one plain file costs
-tens of microseconds per file and leaves DuckDB one sequential scan. Each line is prefixed with
+more than its rows. Inflating every file of the batch into one plain file costs tens of
+microseconds per file and leaves DuckDB one sequential scan. Each line is prefixed with
 ``<file index>\\x01`` so the scan knows its file without a range join, and the per-file line
 counts give exact 1-based line numbers (``rn - first_rn + 1``).
 

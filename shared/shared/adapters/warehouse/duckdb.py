@@ -6,19 +6,21 @@ holding a cross-process ``flock`` on ``<file>.lock`` (:mod:`.filelock`) and clos
 releasing; ``exclusive()`` hands that lock to dbt for a whole build. See docs/warehouse.md.
 
 Loading: DuckDB's own vectorised CSV reader does the parsing, never a per-row Python loop.
-The micro-batch's files are first streamed through zlib into one combined NDJSON file whose
-lines carry their file index (:mod:`.coalesce`: one DuckDB scan per batch instead of one per
-25-record page). ``read_csv`` reads it as two columns (file index, line) with no quoting and a
-delimiter valid JSON cannot contain, which keeps every line's exact text and exact 1-based line
-number, including lines that are not JSON; one ``json_extract_string`` call per line pulls the
-key fields; ``payload`` is the line cast to JSON, byte for byte as received. ``read_json`` was
-measured too: it drops blank lines (line numbers drift) and turns a malformed line into NULL
-without its text, which the quarantine needs.
+It runs in two phases. Without the lock, the micro-batch's files are inflated into one
+combined NDJSON file whose lines carry their file index (:mod:`.coalesce`: one DuckDB scan per
+batch instead of one per 25-record page) and a private in-memory DuckDB classifies every line
+into an Arrow table; under the lock, only the history check, the inserts from that table and
+the commit run, so a second batch can prepare while one commits. ``read_csv`` reads the
+combined file as two columns (file index, line) with no quoting and a delimiter valid JSON
+cannot contain, which keeps every line's exact text and exact 1-based line number, including
+lines that are not JSON; one ``json_extract_string`` call per line pulls the key fields;
+``payload`` is the line cast to JSON, byte for byte as received. ``read_json`` was measured
+too: it drops blank lines (line numbers drift) and turns a malformed line into NULL without
+its text, which the quarantine needs.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import shutil
@@ -164,6 +166,16 @@ def schema_ddl() -> list[str]:
         )""",
     ]
     return stmts
+
+
+#: The batch's files with where their lines are in the combined file; built by
+#: :func:`_insert_files` in both the private DuckDB (the classify join) and the warehouse
+#: connection (per-file counts and history rows).
+_FILES_DDL = (
+    "CREATE OR REPLACE TEMP TABLE wdp_files (file_idx INTEGER, blob_path VARCHAR, "
+    "resource VARCHAR, trace_id VARCHAR, fetched_at TIMESTAMP, etag VARCHAR, "
+    "content_sha256 VARCHAR, first_rn BIGINT, lines BIGINT)"
+)
 
 
 def _read_csv_sql(path: Path, columns: str, compression: str) -> str:
@@ -462,9 +474,6 @@ class DuckDBWarehouse(Warehouse):
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
-            finally:
-                with contextlib.suppress(duckdb.Error):
-                    con.unregister("wdp_classified")
         log.info(
             "bronze batch loaded",
             extra={
@@ -504,16 +513,18 @@ class DuckDBWarehouse(Warehouse):
             return prepared
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix=".wdp-load-", dir=self.path.parent) as tmp:
-            mem = duckdb.connect(":memory:", config=self._prepare_config(tmp))
+            config: dict[str, str | bool | int | float | list[str]] = {
+                **PREPARE_SETTINGS,
+                "temp_directory": tmp,
+                "memory_limit": LOAD_MEMORY_LIMIT,
+            }
+            mem = duckdb.connect(":memory:", config=config)
             try:
                 mem.execute("SET TimeZone = 'UTC'")
                 prepared = self._classify(mem, pending, now, Path(tmp) / "batch.ndjson")
             finally:
                 mem.close()
         return prepared
-
-    def _prepare_config(self, tmp: str) -> dict[str, str | bool | int | float | list[str]]:
-        return {**PREPARE_SETTINGS, "temp_directory": tmp, "memory_limit": LOAD_MEMORY_LIMIT}
 
     def _classify(
         self,
@@ -522,11 +533,7 @@ class DuckDBWarehouse(Warehouse):
         now: datetime,
         combined: Path,
     ) -> _Prepared:
-        mem.execute(
-            "CREATE TEMP TABLE wdp_files (file_idx INTEGER, blob_path VARCHAR, "
-            "resource VARCHAR, trace_id VARCHAR, fetched_at TIMESTAMP, etag VARCHAR, "
-            "content_sha256 VARCHAR, first_rn BIGINT, lines BIGINT)"
-        )
+        mem.execute(_FILES_DDL)
         prepared = _Prepared(table=None)
         todo = list(pending)
         for attempt in range(2):
@@ -576,11 +583,7 @@ class DuckDBWarehouse(Warehouse):
             keep = pa.array([p.idx for p in readable], pa.int32())
             table = table.filter(pc.is_in(table["file_idx"], value_set=keep))
         con.register("wdp_classified", table)
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE wdp_files (file_idx INTEGER, blob_path VARCHAR, "
-            "resource VARCHAR, trace_id VARCHAR, fetched_at TIMESTAMP, etag VARCHAR, "
-            "content_sha256 VARCHAR, first_rn BIGINT, lines BIGINT)"
-        )
+        con.execute(_FILES_DDL)
         _insert_files(con, readable, prepared.placed)
         for resource in sorted({p.file.resource for p in readable}):
             con.execute(

@@ -24,10 +24,17 @@ from shared.composition import (
     own_token_store,
 )
 from shared.contracts import Topic
+from shared.errors import ConfigurationError
 from shared.jobs import JobStore
 from shared.ports import BlobStore, MessageBus, SecretStore, TokenStore
 from shared.runtime import Consumer, ServiceRunner
 from shared.settings import PlatformSettings
+from shared.startup_checks import (
+    load_whoop_client_secret,
+    refuse_development_defaults,
+    token_key_violations,
+    whoop_app_violations,
+)
 from shared.whoop_auth import TokenProvider, WhoopOAuth
 from shared.whoop_client import RetryPolicy, WhoopClient
 from shared.whoop_ratelimit import RateLimiter, RateLimits, build_rate_limiter
@@ -135,9 +142,22 @@ async def bootstrap(
     settings = settings or ExtractorSettings()
     platform = platform or PlatformSettings()
     owned: list[Callable[[], object]] = []
+    secrets = own_secret_store(secrets, platform, owned)
+    loaded_secret = await load_whoop_client_secret(platform, secrets)
+    if platform.environment != "dev":
+        # Every offending setting in one error, before anything connects.
+        refuse_development_defaults(
+            platform.environment,
+            [
+                *whoop_app_violations(platform, loaded_secret),
+                *await token_key_violations(platform, secrets),
+            ],
+        )
+    if loaded_secret is None:  # reported above; unreachable past the check
+        raise ConfigurationError("WHOOP client secret is not set")
+    client_secret = loaded_secret
     bus = await own_bus(bus, platform, owned)
     blobs = own_blob_store(blobs, platform, owned, bus=bus)
-    secrets = own_secret_store(secrets, platform, owned)
     tokens = await own_token_store(tokens, platform, secrets, owned)
     jobs = own_job_store(jobs, platform, owned)
     if http is None:
@@ -146,7 +166,6 @@ async def bootstrap(
     if limiter is None:
         limiter = build_extractor_rate_limiter(platform, settings)
         owned.append(limiter.close)
-    client_secret = await secrets.get(platform.whoop_client_secret_name)
     oauth = WhoopOAuth(
         http,
         oauth_base_url=platform.whoop_oauth_base_url,

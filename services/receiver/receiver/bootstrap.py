@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
+from pydantic import SecretStr
 
 from receiver.adapters.state import ReceiverState, SqliteReceiverState
 from receiver.auth import ApiKeyAuthenticator, Authenticator, EntraTokenVerifier
@@ -18,9 +19,19 @@ from shared.composition import (
     own_secret_store,
     own_token_store,
 )
+from shared.errors import ConfigurationError
 from shared.jobs import JobStore
 from shared.ports import MessageBus, SecretStore, TokenStore
 from shared.settings import PlatformSettings
+from shared.startup_checks import (
+    Violation,
+    api_key_violations,
+    effective_environment,
+    load_whoop_client_secret,
+    refuse_development_defaults,
+    token_key_violations,
+    whoop_app_violations,
+)
 from shared.whoop_auth import TokenProvider, WhoopOAuth
 from shared.whoop_client import WhoopClient
 from shared.whoop_ratelimit import RateLimiter, build_rate_limiter
@@ -68,6 +79,41 @@ def build_authenticator(settings: ReceiverSettings) -> Authenticator:
     return Authenticator(ApiKeyAuthenticator(settings.api_keys), entra)
 
 
+def _checked(secret: SecretStr | None) -> SecretStr:
+    if secret is None:  # the startup check reports a missing secret; this cannot pass it
+        raise ConfigurationError("WHOOP client secret is not set")
+    return secret
+
+
+async def refuse_receiver_dev_defaults(
+    settings: ReceiverSettings,
+    platform: PlatformSettings,
+    secrets: SecretStore,
+    client_secret: SecretStr | None,
+) -> None:
+    """Outside dev: no simulator app, no generated token key, no open or guessable REST API.
+
+    Raises:
+        DevelopmentDefaultsRefused: naming every offending setting at once.
+    """
+    environment = effective_environment(platform.environment, settings.environment)
+    if environment == "dev":
+        return
+    has_entra = bool(
+        settings.entra_audience and (settings.entra_jwks_url or settings.entra_jwks_json)
+    )
+    violations = [
+        *whoop_app_violations(platform, client_secret),
+        *await token_key_violations(platform, secrets),
+        *api_key_violations("WDP_RECEIVER_API_KEYS", settings.api_keys, other_auth=has_entra),
+    ]
+    if not settings.public_base_url.startswith("https://"):
+        violations.append(
+            Violation("WDP_RECEIVER_PUBLIC_BASE_URL", "must be https (WHOOP redirects there)")
+        )
+    refuse_development_defaults(environment, violations)
+
+
 async def bootstrap(
     settings: ReceiverSettings | None = None,
     *,
@@ -84,8 +130,11 @@ async def bootstrap(
     settings = settings or ReceiverSettings()
     platform = platform or PlatformSettings()
     owned: list[Callable[[], object]] = []
-    bus = await own_bus(bus, platform, owned)
     secrets = own_secret_store(secrets, platform, owned)
+    loaded_secret = await load_whoop_client_secret(platform, secrets)
+    await refuse_receiver_dev_defaults(settings, platform, secrets, loaded_secret)
+    client_secret = _checked(loaded_secret)
+    bus = await own_bus(bus, platform, owned)
     tokens = await own_token_store(tokens, platform, secrets, owned)
     jobs = own_job_store(jobs, platform, owned)
     if state is None:
@@ -98,7 +147,6 @@ async def bootstrap(
     if limiter is None:
         limiter = build_rate_limiter(platform)
         owned.append(limiter.close)
-    client_secret = await secrets.get(platform.whoop_client_secret_name)
     oauth = WhoopOAuth(
         http,
         oauth_base_url=platform.whoop_oauth_base_url,

@@ -8,10 +8,11 @@ Name → variable mapping (documented in docs/messaging.md, "Secrets"):
 * otherwise ``WDP_SECRET_<NAME>``, upper-cased with ``-`` and ``.`` turned into ``_``
   (``token-encryption-key`` ← ``WDP_SECRET_TOKEN_ENCRYPTION_KEY``).
 
-Zero-config local runs: in the local profile a missing token-encryption key is generated once
-(a Fernet key) and persisted with mode 0600 under ``<data_dir>/secrets/`` so every process,
-and every later run, encrypts and decrypts tokens with the same key. It is never generated in
-the Azure profile: there a missing key is a configuration error, not something to invent.
+Zero-config local runs: in the local profile with ``WDP_ENVIRONMENT=dev`` a missing
+token-encryption key is generated once (a Fernet key) and persisted with mode 0600 under
+``<data_dir>/secrets/`` so every process, and every later run, encrypts and decrypts tokens
+with the same key. It is never generated in the Azure profile or outside ``dev``: there a
+missing key is a configuration error (:mod:`shared.startup_checks`), not something to invent.
 """
 
 from __future__ import annotations
@@ -68,8 +69,8 @@ class EnvSecretStore(SecretStore):
 
     @classmethod
     def from_settings(cls, settings: PlatformSettings) -> EnvSecretStore:
-        """Local profile: generate the token key under ``<data_dir>/secrets``; never in Azure."""
-        if settings.profile == "local":
+        """Local dev: generate the token key under ``<data_dir>/secrets``; never elsewhere."""
+        if settings.profile == "local" and settings.environment == "dev":
             return cls(
                 generated_dir=settings.data_dir / "secrets",
                 generate=frozenset({settings.token_encryption_key_name}),

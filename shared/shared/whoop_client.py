@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 
 from shared.errors import TerminalError, TransientError
-from shared.whoop_auth import ReauthRequired, TokenProvider
+from shared.whoop_auth import TokenProvider
 from shared.whoop_ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,23 @@ class WhoopRequestError(TerminalError):
 
 class WhoopUnavailable(TransientError):
     """WHOOP kept failing (5xx, timeouts, truncated bodies, 429s) after every retry."""
+
+
+class WhoopAuthRejected(TransientError):
+    """WHOOP kept answering 401 although the stored refresh token still refreshes.
+
+    Not a revoked grant (that is ``invalid_grant`` on the stored refresh token, which marks the
+    user ``needs_reauth``): other workers kept rotating the token under us, or WHOOP's token
+    service lags. Retrying later is right; dead-lettering or demanding re-consent is not.
+    """
+
+    def __init__(self, user_id: int, rounds: int) -> None:
+        self.user_id = user_id
+        super().__init__(f"WHOOP answered 401 for user {user_id} after {rounds} token refreshes")
+
+
+MAX_AUTH_ROUNDS = 3
+"""401 → re-read/refresh → retry rounds per logical request before giving up transiently."""
 
 
 @dataclass(frozen=True)
@@ -129,13 +146,14 @@ class WhoopClient:
             WhoopNotFound: 404.
             WhoopRequestError: other 4xx.
             WhoopUnavailable: retries exhausted (transient).
-            ReauthRequired: 401 even after a refresh.
+            ReauthRequired: WHOOP rejected the *stored* refresh token (``invalid_grant``).
+            WhoopAuthRejected: 401 kept coming although refreshing works (transient).
         """
         if access_token is None:
             if user_id is None:
                 raise ValueError("give user_id or access_token")
             access_token = await self.tokens.access_token(user_id)
-        refreshed = False
+        auth_rounds = 0
         attempt = 0
         url = f"{self.base_url}{path}"
         while True:
@@ -161,14 +179,17 @@ class WhoopClient:
                 if resp.status_code == 429:
                     self.stats.throttled += 1
                     failure = "429"
-                elif resp.status_code == 401 and user_id is not None and not refreshed:
-                    refreshed = True
+                elif resp.status_code == 401 and user_id is not None:
+                    # Another worker may have rotated the token while this request waited in
+                    # the limiter: force_refresh re-reads the store under the refresh lock and
+                    # only calls WHOOP when the stored token is the one that just failed. Only
+                    # invalid_grant on the stored refresh token means the grant is gone.
+                    auth_rounds += 1
+                    if auth_rounds > MAX_AUTH_ROUNDS:
+                        raise WhoopAuthRejected(user_id, MAX_AUTH_ROUNDS)
                     access_token = await self.tokens.force_refresh(user_id, access_token)
                     continue
                 elif resp.status_code == 401:
-                    if user_id is not None:
-                        await self.tokens.mark_reauth(user_id, "WHOOP refused a fresh token (401)")
-                        raise ReauthRequired(user_id, "WHOOP answered 401 after a refresh")
                     raise WhoopRequestError(f"{method} {path} → 401 invalid authorization")
                 elif resp.status_code == 404:
                     raise WhoopNotFound(path)
@@ -257,6 +278,8 @@ __all__ = [
     "ClientStats",
     "Page",
     "RetryPolicy",
+    "MAX_AUTH_ROUNDS",
+    "WhoopAuthRejected",
     "WhoopClient",
     "WhoopNotFound",
     "WhoopRequestError",

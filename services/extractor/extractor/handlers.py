@@ -27,7 +27,7 @@ from extractor.domain.resources import (
 from extractor.domain.windows import split_windows
 from extractor.exceptions import RecoveryNotReady
 from extractor.settings import ExtractorSettings
-from extractor.state import ExtractorState, SeenRecord
+from extractor.state import ExtractorState, ParkedMessage, SeenRecord
 from shared.contracts import (
     Resource,
     SyncReason,
@@ -41,8 +41,9 @@ from shared.contracts.messages import COLLECTION_RESOURCES
 from shared.errors import TerminalError
 from shared.jobs import JobRecord, JobStore
 from shared.messaging import outgoing_message, publish_message
-from shared.ports import BlobStore, MessageBus, ReceivedMessage, TokenStore
+from shared.ports import BlobStore, MessageBus, OutgoingMessage, ReceivedMessage, TokenStore
 from shared.telemetry import current_trace_id, tracer
+from shared.whoop_auth import ReauthRequired
 from shared.whoop_client import WhoopClient, WhoopNotFound
 
 log = logging.getLogger(__name__)
@@ -190,8 +191,10 @@ class Extractor:
     ) -> None:
         """Fetch what a webhook points at (or write a tombstone), never the whole collection.
 
+        While the user needs re-authorisation the message is parked (see :meth:`_park`).
+
         Raises:
-            ReauthRequired: the user must consent again (terminal → dead-letter).
+            ReauthRequired: only without a bus message to park (direct calls).
             WhoopUnavailable: WHOOP kept failing (transient → redelivery).
         """
         job_id = f"webhook-{event.whoop_trace_id}"
@@ -202,6 +205,62 @@ class Extractor:
                 await self._handle_event(event, job_id)
             except RecoveryNotReady as exc:
                 await self._retry_later(event, message, exc)
+            except ReauthRequired as exc:
+                await self._park(exc, message)
+
+    # ------------------------------------------------------------------ re-authorisation
+    async def _park(self, exc: ReauthRequired, message: ReceivedMessage | None) -> None:
+        """Keep a user's message until they reconnect instead of dead-lettering it.
+
+        A revoked grant is the member's to fix, not an operator's: their webhooks and syncs
+        wait in the extractor's state (the bus message completes) and :meth:`handle_connected`
+        republishes them when the member consents again. Other members are not delayed.
+        """
+        if message is None:
+            raise exc
+        await self.state.park(
+            ParkedMessage(
+                user_id=exc.user_id,
+                topic=message.topic,
+                message_id=message.message_id,
+                body=message.body,
+                properties=dict(message.application_properties),
+                subject=message.subject,
+                parked_at=self.clock(),
+            )
+        )
+        log.warning(
+            "parked message until the user re-authorises",
+            extra={"user_id": exc.user_id, "topic": message.topic, "reason": exc.reason},
+        )
+
+    async def replay_parked(self, user_id: int, *, tag: str) -> int:
+        """Republish a reconnected user's parked messages in their original order.
+
+        Each gets a new message id (``<original>-replay-<tag>``) so broker duplicate detection
+        does not swallow it; everything downstream is idempotent, so a crash between publish
+        and unpark only replays a message twice.
+        """
+        if self.bus is None:
+            return 0
+        parked = await self.state.parked(user_id)
+        for item in parked:
+            await self.bus.publish(
+                item.topic,
+                [
+                    OutgoingMessage(
+                        body=item.body,
+                        application_properties=item.properties,
+                        message_id=f"{item.message_id}-replay-{tag}",
+                        subject=item.subject,
+                        session_id=str(user_id),
+                    )
+                ],
+            )
+            await self.state.unpark(user_id, item.topic, item.message_id)
+        if parked:
+            log.info("replayed parked messages", extra={"user_id": user_id, "count": len(parked)})
+        return len(parked)
 
     async def _handle_event(self, event: WebhookReceived, job_id: str) -> None:
         kind = event.event_type
@@ -326,20 +385,27 @@ class Extractor:
     async def handle_sync(
         self, request: SyncRequested, message: ReceivedMessage | None = None
     ) -> None:
-        """Run a (resumable) windowed sync for the message's job id."""
+        """Run a (resumable) windowed sync for the message's job id.
+
+        While the user needs re-authorisation the request is parked with its job id, so the
+        replay after reconnecting resumes the job's checkpoints instead of starting over.
+        """
         now = self.clock()
         end = request.end or now
         start = request.start
         if start is None:
             start = await self._default_start(request.user_id, request.resources, now)
-        await self.sync(
-            request.user_id,
-            start,
-            end,
-            job_id=request.job_id,
-            resources=request.resources,
-            reason=request.reason,
-        )
+        try:
+            await self.sync(
+                request.user_id,
+                start,
+                end,
+                job_id=request.job_id,
+                resources=request.resources,
+                reason=request.reason,
+            )
+        except ReauthRequired as exc:
+            await self._park(exc, message)
 
     async def _default_start(
         self, user_id: int, resources: Sequence[Resource], now: datetime
@@ -444,6 +510,9 @@ class Extractor:
                 await self.jobs.update(job_id, windows_done=done)
                 if progress is not None:
                     progress(cp.resource, done, len(checkpoints))
+        except ReauthRequired as exc:
+            await self.jobs.update(job_id, status="queued", error=f"waiting: {exc}")
+            raise
         except TerminalError as exc:
             await self.jobs.update(job_id, status="failed", error=str(exc))
             raise
@@ -473,20 +542,48 @@ class Extractor:
     async def handle_connected(
         self, event: UserConnected, message: ReceivedMessage | None = None
     ) -> None:
-        """Profile + body measurement now; the initial backfill as its own resumable job."""
-        await self.fetch_profile(event.user_id)
-        if event.backfill_days <= 0 or self.bus is None:
+        """Profile + body measurement now; the backfill as its own resumable job.
+
+        A first connection backfills ``backfill_days``. A *re*connection (the user's watermarks
+        survived, i.e. no purge) resumes from the oldest watermark minus the overlap instead of
+        re-fetching the whole history, and replays the messages parked while the grant was
+        gone.
+        """
+        try:
+            await self.fetch_profile(event.user_id)
+        except ReauthRequired as exc:  # a stale connect event for a user who lost the grant
+            await self._park(exc, message)
             return
+        if self.bus is None:
+            return
+        tag = f"{event.connected_at:%Y%m%dT%H%M%S}"
         end = event.connected_at
-        request = SyncRequested(
-            job_id=f"initial-{event.user_id}-{event.connected_at:%Y%m%dT%H%M%S}",
-            user_id=event.user_id,
-            start=end - timedelta(days=event.backfill_days),
-            end=end,
-            reason=SyncReason.INITIAL_BACKFILL,
-            requested_at=self.clock(),
-        )
-        await publish_message(self.bus, request, message_id=request.job_id)
+        marks = [await self.state.watermark(event.user_id, r.value) for r in COLLECTION_RESOURCES]
+        known = [m for m in marks if m is not None]
+        request: SyncRequested | None = None
+        if known and len(known) == len(marks):
+            resume_from = min(known) - timedelta(hours=self.settings.overlap_hours)
+            if resume_from < end:
+                request = SyncRequested(
+                    job_id=f"resume-{event.user_id}-{tag}",
+                    user_id=event.user_id,
+                    start=resume_from,
+                    end=end,
+                    reason=SyncReason.BACKFILL,
+                    requested_at=self.clock(),
+                )
+        elif event.backfill_days > 0:
+            request = SyncRequested(
+                job_id=f"initial-{event.user_id}-{tag}",
+                user_id=event.user_id,
+                start=end - timedelta(days=event.backfill_days),
+                end=end,
+                reason=SyncReason.INITIAL_BACKFILL,
+                requested_at=self.clock(),
+            )
+        if request is not None:
+            await publish_message(self.bus, request, message_id=request.job_id)
+        await self.replay_parked(event.user_id, tag=tag)
 
     async def fetch_profile(self, user_id: int) -> list[str]:
         """``profile`` and ``body_measurement`` (no webhooks exist for them: poll)."""

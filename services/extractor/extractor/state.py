@@ -10,13 +10,14 @@ refetching finished pages.
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from shared.settings import PlatformSettings
 
@@ -40,6 +41,11 @@ create table if not exists ex_windows (
     primary key (job_id, resource, window_start)
 );
 create table if not exists ex_profile (user_id integer primary key, fetched_at text not null);
+create table if not exists ex_parked (
+    user_id integer not null, topic text not null, message_id text not null,
+    body blob not null, properties text not null, subject text, parked_at text not null,
+    primary key (user_id, topic, message_id)
+);
 """
 
 
@@ -51,6 +57,19 @@ class SeenRecord:
     tomb_key: str
     record_time: datetime | None
     updated_at: str | None
+
+
+@dataclass(frozen=True)
+class ParkedMessage:
+    """A message that waits for its user to re-authorise (body and properties as received)."""
+
+    user_id: int
+    topic: str
+    message_id: str
+    body: bytes
+    properties: dict[str, Any]
+    subject: str | None
+    parked_at: datetime
 
 
 @dataclass(frozen=True)
@@ -264,14 +283,77 @@ class ExtractorState:
             )
         )
 
+    # --- messages parked while a user needs re-authorisation --------------------------
+    async def park(self, message: ParkedMessage) -> None:
+        """Keep a message until the user reconnects (a redelivered one is stored once)."""
+        await self._run(
+            lambda c: c.execute(
+                "insert into ex_parked (user_id, topic, message_id, body, properties, subject, "
+                "parked_at) values (?,?,?,?,?,?,?) on conflict do nothing",
+                (
+                    message.user_id,
+                    message.topic,
+                    message.message_id,
+                    message.body,
+                    json.dumps(message.properties, default=str),
+                    message.subject,
+                    message.parked_at.isoformat(),
+                ),
+            )
+        )
+
+    async def parked(self, user_id: int) -> list[ParkedMessage]:
+        """A user's parked messages, oldest first (replay keeps their order)."""
+        rows = await self._run(
+            lambda c: c.execute(
+                "select topic, message_id, body, properties, subject, parked_at from ex_parked "
+                "where user_id = ? order by parked_at, rowid",
+                (user_id,),
+            ).fetchall()
+        )
+        out = []
+        for topic, message_id, body, props, subject, parked_at in rows:
+            at = _dt(parked_at)
+            assert at is not None
+            out.append(
+                ParkedMessage(
+                    user_id,
+                    str(topic),
+                    str(message_id),
+                    bytes(body),
+                    json.loads(props),
+                    subject,
+                    at,
+                )
+            )
+        return out
+
+    async def unpark(self, user_id: int, topic: str, message_id: str) -> None:
+        """Drop a parked message once it has been republished."""
+        await self._run(
+            lambda c: c.execute(
+                "delete from ex_parked where user_id = ? and topic = ? and message_id = ?",
+                (user_id, topic, message_id),
+            )
+        )
+
+    async def count_parked(self) -> dict[int, int]:
+        """Parked messages per user (status, metrics)."""
+        rows = await self._run(
+            lambda c: c.execute(
+                "select user_id, count(*) from ex_parked group by user_id"
+            ).fetchall()
+        )
+        return {int(u): int(n) for u, n in rows}
+
     async def purge_user(self, user_id: int) -> None:
         """Forget everything about a user (disconnect with purge)."""
 
         def work(c: sqlite3.Connection) -> None:
-            for table in ("ex_watermarks", "ex_seen", "ex_profile"):
+            for table in ("ex_watermarks", "ex_seen", "ex_profile", "ex_parked"):
                 c.execute(f"delete from {table} where user_id = ?", (user_id,))  # noqa: S608
 
         await self._run(work)
 
 
-__all__ = ["ExtractorState", "SeenRecord", "WindowCheckpoint"]
+__all__ = ["ExtractorState", "ParkedMessage", "SeenRecord", "WindowCheckpoint"]

@@ -90,6 +90,10 @@ class JobStore(abc.ABC):
     async def sync_status(self, user_id: int) -> list[ResourceSync]:
         """Every resource's last successful sync for a user."""
 
+    @abc.abstractmethod
+    async def delete_user(self, user_id: int) -> int:
+        """Delete a member's job rows and sync status (purge); returns jobs deleted."""
+
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources."""
 
@@ -298,6 +302,15 @@ class SqliteJobStore(JobStore):
             assert last is not None
             out.append(ResourceSync(int(str(row[0])), str(row[1]), last, _dt(row[3])))
         return out
+
+    async def delete_user(self, user_id: int) -> int:
+        def _delete() -> int:
+            with contextlib.closing(self._connect()) as conn, conn:
+                n = conn.execute("delete from sync_jobs where user_id = ?", (user_id,)).rowcount
+                conn.execute("delete from sync_status where user_id = ?", (user_id,))
+                return int(n)
+
+        return await asyncio.to_thread(_delete)
 
 
 def build_job_store(settings: PlatformSettings) -> JobStore:

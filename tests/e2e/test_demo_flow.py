@@ -71,8 +71,7 @@ def test_every_webhook_reaches_a_prediction(demo: DemoResult) -> None:
     assert len(demo.events) == 10
     missing = [e.record_key for e in demo.events if e.latency_s is None]
     assert missing == []
-    p95 = demo.percentile(95)
-    assert p95 is not None and p95 < 30.0
+    # Latency is measured by `make bench` (bench/results), never asserted under test load.
 
 
 def test_one_trace_spans_webhook_to_prediction(demo: DemoResult) -> None:
@@ -177,3 +176,111 @@ def test_poison_message_is_dead_lettered_and_replayable(demo: DemoResult) -> Non
     assert "replayed 1" in replayed.output
     # Put back on the topic, the scorer receives it again (and, still malformed, dead-letters it).
     assert _wait(lambda: _dead_lettered(data_dir) == before + 2), "replay never reached the scorer"
+
+
+def _member_rows(data_dir: Path, user_id: int) -> dict[str, int]:
+    """Rows of the member in every warehouse table that holds member data (any layer)."""
+    from shared.adapters.warehouse.duckdb import DuckDBWarehouse
+    from shared.warehouse_purge import user_tables
+
+    warehouse = DuckDBWarehouse(PlatformSettings(data_dir=data_dir).duckdb_file)
+    try:
+        out: dict[str, int] = {}
+        for schema, table, column in user_tables(warehouse, ("bronze", "silver", "gold")):
+            where = (
+                f"{column} like '%/user_id={user_id}/%'"
+                if column == "blob_path"
+                else f"{column} = {user_id}"
+            )
+            rows = warehouse.query(f"select count(*) as n from {schema}.{table} where {where}")
+            if rows[0]["n"]:
+                out[f"{schema}.{table}"] = int(rows[0]["n"])
+        return out
+    finally:
+        warehouse.close()
+
+
+def _member_blobs(data_dir: Path, user_id: int) -> list[str]:
+    lake = PlatformSettings(data_dir=data_dir).blob_root
+    return [str(p) for p in lake.rglob(f"user_id={user_id}")]  # empty folders go too
+
+
+def _member_state(data_dir: Path, user_id: int) -> dict[str, int]:
+    import sqlite3
+
+    out: dict[str, int] = {}
+    for db in (data_dir / "state.sqlite3", data_dir / "tokens.sqlite3"):
+        with sqlite3.connect(db) as conn:
+            tables = [
+                r[0]
+                for r in conn.execute("select name from sqlite_master where type = 'table'")
+                if "user_id" in [c[1] for c in conn.execute(f"pragma table_info({r[0]})")]
+            ]
+            for table in tables:
+                (n,) = conn.execute(
+                    f"select count(*) from {table} where user_id = ?", (user_id,)
+                ).fetchone()
+                if n:
+                    out[f"{db.name}:{table}"] = int(n)
+    return out
+
+
+def test_purge_deletes_the_member_everywhere_and_reconnect_starts_clean(
+    demo: DemoResult,
+) -> None:
+    """``disconnect?purge=true`` through the receiver: no row, blob or state of the member
+    remains in any layer (bronze, silver, gold, predictions, quarantine, jobs, tokens,
+    extractor state), and connecting again starts a fresh initial backfill."""
+    import httpx
+
+    from wdp_cli.commands.demo import connect_user
+
+    assert demo.stack is not None
+    data_dir = demo.stack.data_dir
+    uid = demo.user_id
+    assert _member_rows(data_dir, uid), "the member has data before the purge"
+    assert _member_blobs(data_dir, uid)
+
+    resp = httpx.post(
+        f"{demo.stack.receiver_url}/v1/users/{uid}/disconnect",
+        params={"purge": "true"},
+        headers={"X-API-Key": demo.stack.api_key},
+        timeout=30.0,
+    )
+    assert resp.status_code == 202, resp.text
+
+    def gone() -> bool:
+        return (
+            not _member_rows(data_dir, uid)
+            and not _member_blobs(data_dir, uid)
+            and not _member_state(data_dir, uid)
+        )
+
+    assert _wait(gone, timeout_s=120.0), (
+        _member_rows(data_dir, uid),
+        _member_blobs(data_dir, uid),
+        _member_state(data_dir, uid),
+    )
+    status = httpx.get(
+        f"{demo.stack.receiver_url}/v1/users/{uid}/status",
+        headers={"X-API-Key": demo.stack.api_key},
+        timeout=30.0,
+    )
+    assert status.status_code == 404  # the receiver forgot the member too
+
+    # Connecting again starts clean: a fresh initial backfill (no watermark to resume from).
+    assert connect_user(demo.stack, uid) == uid
+
+    def backfilled_again() -> bool:
+        rows = _member_rows(data_dir, uid)
+        return rows.get("gold.fact_daily_recovery", 0) > 0
+
+    assert _wait(backfilled_again, timeout_s=180.0), _member_rows(data_dir, uid)
+    import sqlite3
+
+    with sqlite3.connect(data_dir / "state.sqlite3") as conn:
+        jobs = [
+            r[0] for r in conn.execute("select job_id from sync_jobs where user_id = ?", (uid,))
+        ]
+    assert any(j.startswith(f"initial-{uid}-") for j in jobs), jobs
+    assert not any(j.startswith("resume-") for j in jobs), jobs

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from loader.handlers import Loader
+from loader.purge import BronzePurge
 from loader.settings import LoaderSettings
 from shared.adapters.blob.events import decode_blob_event
 from shared.composition import (
@@ -32,6 +33,7 @@ class LoaderApp:
     """Everything a running loader holds; ``close()`` releases what bootstrap created."""
 
     loader: Loader
+    purge: BronzePurge
     bus: MessageBus
     blobs: BlobStore
     warehouse: Warehouse
@@ -55,10 +57,18 @@ class LoaderApp:
             span_name="loader consume storage.blob-events",
         )
 
+    def purge_consumer(self) -> Consumer:
+        """``whoop.user-disconnected``: delete a purged member's bronze rows."""
+        return Consumer(
+            self.bus, Topic.USER_DISCONNECTED, SERVICE, handler=self.purge.handle_disconnected
+        )
+
     def runner(self) -> ServiceRunner:
-        """The service process: one consumer plus the heartbeat file."""
+        """The service process: the load and purge consumers plus the heartbeat file."""
         return ServiceRunner(
-            SERVICE, [self.consumer()], health_dir=self.platform.data_dir / "health"
+            SERVICE,
+            [self.consumer(), self.purge_consumer()],
+            health_dir=self.platform.data_dir / "health",
         )
 
     async def close(self) -> None:
@@ -89,4 +99,5 @@ async def bootstrap(
         owned.append(warehouse.close)
     await asyncio.to_thread(warehouse.ensure_schema)
     loader = Loader(bus=bus, blobs=blobs, warehouse=warehouse, settings=settings)
-    return LoaderApp(loader, bus, blobs, warehouse, platform, settings, owned)
+    purge = BronzePurge(bus=bus, warehouse=warehouse)
+    return LoaderApp(loader, purge, bus, blobs, warehouse, platform, settings, owned)

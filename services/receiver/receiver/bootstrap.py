@@ -168,7 +168,13 @@ async def bootstrap(
         state=state,
         webhooks=WebhookIntake(bus, state, client_secret, settings),
         connect=ConnectFlow(
-            oauth=oauth, client=client, tokens=tokens, bus=bus, state=state, settings=settings
+            oauth=oauth,
+            client=client,
+            tokens=tokens,
+            bus=bus,
+            state=state,
+            settings=settings,
+            jobs=jobs,
         ),
         sync=SyncService(bus=bus, tokens=tokens, jobs=jobs),
         auth=build_authenticator(settings),

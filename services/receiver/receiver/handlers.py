@@ -199,8 +199,10 @@ class ConnectFlow:
         bus: MessageBus,
         state: ReceiverState,
         settings: ReceiverSettings,
+        jobs: JobStore | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        self.jobs = jobs
         self.oauth = oauth
         self.client = client
         self.tokens = tokens
@@ -250,6 +252,9 @@ class ConnectFlow:
     async def disconnect(self, user_id: int, *, purge: bool) -> None:
         """Revoke at WHOOP (best effort), forget tokens, tell every layer.
 
+        With ``purge`` the member's user record and jobs go too, and every service deletes
+        what it holds on ``UserDisconnected(purge=True)`` (docs/operations.md, "Delete").
+
         Raises:
             RequestRejected: 404 for an unknown user.
         """
@@ -262,8 +267,15 @@ class ConnectFlow:
             log.warning(
                 "revoke at WHOOP failed", extra={"user_id": user_id, "error": type(exc).__name__}
             )
-        await self.tokens.delete_tokens(user_id)
-        await self.tokens.upsert_user(user_id, status="disconnected", status_reason="disconnected")
+        if purge:
+            await self.tokens.delete_user(user_id)
+            if self.jobs is not None:
+                await self.jobs.delete_user(user_id)
+        else:
+            await self.tokens.delete_tokens(user_id)
+            await self.tokens.upsert_user(
+                user_id, status="disconnected", status_reason="disconnected"
+            )
         await publish_message(
             self.bus,
             UserDisconnected(user_id=user_id, purge=purge, disconnected_at=datetime.now(UTC)),

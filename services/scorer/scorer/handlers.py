@@ -148,10 +148,17 @@ class ScoreHandler:
         A model version that appeared since the last check rescores every user instead.
         """
         await self._ensure_table()
+        purged = sorted({u for m in messages for u in m.purged_user_ids})
+        for user_id in purged:  # after gold is gone (transformer.purge): nothing re-creates them
+            async with self._lock:
+                removed = await asyncio.to_thread(self.repository.delete_user, user_id)
+            log.info("purged member predictions", extra={"user_id": user_id, "rows": removed})
         if await self.refresh_model():
             return await self.rescore_all()
         published: list[PredictionsWritten] = []
         for user_id, since in sorted(affected_users(messages).items()):
+            if user_id in purged:
+                continue
             published += await self.score_user(user_id, since)
         return published
 

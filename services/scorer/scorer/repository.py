@@ -71,6 +71,17 @@ class PredictionRepository:
         self.warehouse.execute("create schema if not exists gold")
         self.warehouse.execute(CREATE_PREDICTIONS)
 
+    def delete_user(self, user_id: int) -> int:
+        """Delete every prediction of a member ("delete my data"); returns rows deleted."""
+        member = int(user_id)  # an int literal: no injection, no driver-specific binding
+        where = f"where user_key = {member}"
+        with self.warehouse.exclusive():
+            rows = self.warehouse.query(f"select count(*) as n from {PREDICTIONS_TABLE} {where}")  # noqa: S608
+            count = int(next(iter(rows[0].values()))) if rows else 0
+            if count:
+                self.warehouse.execute(f"delete from {PREDICTIONS_TABLE} {where}")  # noqa: S608
+        return count
+
     def read_gold(self, user_id: int) -> GoldFrames:
         """All gold facts of one user (full history: rolling features need it)."""
         return read_gold(self.warehouse, user_id)

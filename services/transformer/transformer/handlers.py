@@ -15,6 +15,7 @@ from shared.ports import MessageBus, Warehouse
 from shared.runtime import Delivery
 from transformer.exceptions import DbtBuildFailed, DbtBuildFailedFinally
 from transformer.gold_changes import GoldChanges, read_changes
+from transformer.purge import purge_members
 from transformer.runner import BuildOutcome, BuildRequest, DbtRunner
 from transformer.selection import plan_build
 from transformer.settings import TransformerSettings
@@ -54,6 +55,11 @@ class TransformHandler:
     async def handle_batch(self, deliveries: Sequence[Delivery]) -> None:
         """Consumer batch handler: every message of the burst settles with this outcome."""
         messages = [d.payload for d in deliveries if isinstance(d.payload, BronzeLoaded)]
+        purged = sorted({u for m in messages for u in m.purged_user_ids})
+        if purged:
+            async with self._runner_lock:
+                self.published.append(await purge_members(self.warehouse, self.bus, purged))
+            messages = [m for m in messages if m.files or m.rows_by_resource]
         if not messages:
             return
         request = plan_build(

@@ -168,6 +168,21 @@ class BlobJobStore(JobStore):
             )
         return out
 
+    async def delete_user(self, user_id: int) -> int:
+        # Jobs are keyed by id, so a purge reads each one (rare, and bounded by one member's
+        # history of jobs); the status document is per user.
+        await self._ensure()
+        deleted = 0
+        async for props in self._container.list_blobs(name_starts_with="jobs/"):
+            data, _ = await self._read(props.name)
+            if data is not None and int(data.get("user_id", -1)) == user_id:
+                with contextlib.suppress(ResourceNotFoundError):
+                    await self._container.delete_blob(props.name)
+                    deleted += 1
+        with contextlib.suppress(ResourceNotFoundError):
+            await self._container.delete_blob(f"sync-status/{user_id}.json")
+        return deleted
+
     async def close(self) -> None:
         await self._container.close()
         if self._service is not None:

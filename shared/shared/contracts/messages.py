@@ -140,6 +140,11 @@ class BronzeLoaded(Message):
     rows_by_resource: dict[str, int]
     user_ids: tuple[int, ...]
     quarantined_files: tuple[str, ...] = ()
+    purged_user_ids: tuple[int, ...] = Field(
+        default=(),
+        description="members whose bronze rows were deleted (disconnect with purge); the "
+        "transformer deletes their silver and gold rows next",
+    )
     loaded_at: datetime
 
     def partition_key(self) -> str | None:
@@ -154,6 +159,11 @@ class GoldUpdated(Message):
     user_ids: tuple[int, ...]
     dates: tuple[date, ...] = ()
     batch_ids: tuple[str, ...] = ()
+    purged_user_ids: tuple[int, ...] = Field(
+        default=(),
+        description="members whose silver and gold rows were deleted; the scorer deletes "
+        "their predictions next",
+    )
     finished_at: datetime
 
     def partition_key(self) -> str | None:

@@ -35,6 +35,7 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription(Topic.SYNC_REQUESTED, "extractor"),
     Subscription(Topic.USER_CONNECTED, "extractor"),
     Subscription(Topic.USER_DISCONNECTED, "extractor"),
+    Subscription(Topic.USER_DISCONNECTED, "loader"),
     Subscription(Topic.BLOB_EVENTS, "loader"),
     Subscription(Topic.BRONZE_LOADED, "transformer"),
     Subscription(Topic.GOLD_UPDATED, "scorer"),

@@ -78,5 +78,9 @@ class TokenStore(abc.ABC):
     async def delete_tokens(self, user_id: int) -> None:
         """Forget a user's tokens (disconnect)."""
 
+    @abc.abstractmethod
+    async def delete_user(self, user_id: int) -> None:
+        """Forget the member entirely: tokens and the user record (purge, "delete my data")."""
+
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

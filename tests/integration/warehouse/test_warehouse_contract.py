@@ -379,3 +379,49 @@ def test_concurrent_loads_in_one_process_load_each_file_once(
         "SELECT count(*) AS n FROM bronze.load_history WHERE blob_path = ?", [shared.blob_path]
     )
     assert history[0]["n"] == 1
+
+
+def test_purge_deletes_one_member_from_every_owned_table_on_both_adapters(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    """``delete my data`` SQL path: raw rows, load history and quarantine of member 24601 go;
+    member 10129's rows and tables outside the owned schemas stay."""
+    from shared.warehouse_purge import delete_user_rows
+
+    other = {**CYCLE, "id": 99, "user_id": 10129}
+    files = [
+        bronze(tmp_path, "cycle", [CYCLE, "{broken"]),
+        BronzeFile(
+            blob_path="bronze/whoop/cycle/user_id=10129/dt=2025-03-12/p9.ndjson.gz",
+            local_path=write_bronze(tmp_path / "other.ndjson.gz", [json.dumps(other)]),
+            resource="cycle",
+            etag="0xother",
+            content_sha256=None,
+            trace_id=None,
+            fetched_at=FETCHED,
+        ),
+    ]
+    warehouse.load_bronze("b1", files)
+    warehouse.execute("create schema if not exists gold")
+    warehouse.execute("create table gold.fact_member (user_key bigint, v integer)")
+    warehouse.execute("insert into gold.fact_member values (24601, 1), (10129, 2)")
+
+    deleted = delete_user_rows(warehouse, 24601, ("bronze",))
+    assert deleted.get("bronze.raw_cycle") == 1
+    assert deleted.get("bronze.load_history") == 1
+    assert deleted.get("bronze.quarantine_records") == 1
+
+    def count(sql: str) -> int:
+        return int(next(iter(warehouse.query(sql)[0].values())))
+
+    assert count("select count(*) from bronze.raw_cycle where user_id = 24601") == 0
+    assert count("select count(*) from bronze.raw_cycle where user_id = 10129") == 1
+    assert count("select count(*) from bronze.load_history") == 1
+    assert count("select count(*) from bronze.quarantine_records") == 0
+    assert count("select count(*) from gold.fact_member") == 2  # not an owned schema here
+
+    gold = delete_user_rows(warehouse, 24601, ("gold",))
+    assert gold == {"gold.fact_member": 1}
+    assert delete_user_rows(warehouse, 24601, ("bronze", "gold")) == dict.fromkeys(
+        {**deleted, **gold}, 0
+    )  # idempotent: a redelivered purge deletes nothing more

@@ -5,7 +5,7 @@ locals {
     "whoop.webhook-received"  = ["extractor"]
     "whoop.sync-requested"    = ["extractor"]
     "whoop.user-connected"    = ["extractor"]
-    "whoop.user-disconnected" = ["extractor"]
+    "whoop.user-disconnected" = ["extractor", "loader"]
     "storage.blob-events"     = ["loader"]
     "warehouse.bronze-loaded" = ["transformer"]
     "warehouse.gold-updated"  = ["scorer"]
@@ -49,7 +49,12 @@ locals {
       ingress     = false
     }
     loader = {
-      consumes    = { "storage.blob-events" = "loader" }
+      # whoop.user-disconnected: a purge deletes the member's bronze rows, then announces it
+      # on warehouse.bronze-loaded so the transformer purges silver and gold after bronze.
+      consumes = {
+        "storage.blob-events"     = "loader"
+        "whoop.user-disconnected" = "loader"
+      }
       publishes   = ["warehouse.bronze-loaded"]
       blob_access = "read"
       key_vault   = false

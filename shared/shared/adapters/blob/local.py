@@ -140,10 +140,16 @@ class LocalBlobStore(BlobStore):
         metadata: dict[str, str],
         overwrite: bool,
     ) -> BlobInfo:
-        target.parent.mkdir(parents=True, exist_ok=True)
         sha = hashlib.sha256(data).hexdigest()
         etag = _etag()
-        fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
+        for attempt in range(3):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
+                break
+            except FileNotFoundError:  # a delete pruned the empty folder in between
+                if attempt == 2:
+                    raise
         tmp = Path(tmp_name)
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -289,6 +295,16 @@ class LocalBlobStore(BlobStore):
             except FileNotFoundError:
                 return False
             sidecar.unlink(missing_ok=True)
+            # Hierarchical-namespace semantics: folders left empty go with their last blob,
+            # so a purged member's `user_id=<id>/` folders do not outlive their data.
+            for leaf, top in ((file, self._dir), (sidecar, self._meta)):
+                parent = leaf.parent
+                while parent != top and top in parent.parents:
+                    try:
+                        parent.rmdir()
+                    except OSError:  # not empty (or already gone): stop climbing
+                        break
+                    parent = parent.parent
             return True
 
         return await asyncio.to_thread(remove)

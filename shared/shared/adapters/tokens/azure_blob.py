@@ -162,6 +162,12 @@ class AzureBlobTokenStore(TokenStore):
         with contextlib.suppress(ResourceNotFoundError):
             await self._container.delete_blob(f"tokens/{user_id}.bin")
 
+    async def delete_user(self, user_id: int) -> None:
+        await self._ensure()
+        for name in (f"tokens/{user_id}.bin", f"users/{user_id}.json"):
+            with contextlib.suppress(ResourceNotFoundError):
+                await self._container.delete_blob(name)
+
     async def raw_ciphertext(self, user_id: int) -> bytes | None:
         """The stored bytes, for tests and audits proving nothing is kept in plain text."""
         return await self._read(f"tokens/{user_id}.bin")

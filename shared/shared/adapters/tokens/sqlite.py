@@ -188,6 +188,14 @@ class SqliteTokenStore(TokenStore):
 
         await asyncio.to_thread(_delete)
 
+    async def delete_user(self, user_id: int) -> None:
+        def _delete() -> None:
+            with contextlib.closing(self._connect()) as conn, conn:
+                conn.execute("delete from tokens where user_id = ?", (user_id,))
+                conn.execute("delete from users where user_id = ?", (user_id,))
+
+        await asyncio.to_thread(_delete)
+
     def raw_ciphertext(self, user_id: int) -> bytes | None:
         """The stored bytes, for tests and audits proving nothing is kept in plain text."""
         with contextlib.closing(self._connect()) as conn:

@@ -13,12 +13,22 @@ Lifecycle:
 * ``wait_healthy()`` polls each service's health: HTTP ``/healthz`` for the receiver, the
   simulator's root, and the heartbeat file (``shared.runtime.service.is_healthy``) for the
   bus consumers; a process that exits meanwhile fails fast with the tail of its log;
+* ``supervise()`` (the ``wdp up`` loop) restarts a process that died, with exponential
+  backoff (1 s, 2 s, 4 s ... capped at ``max_backoff_s``), keeps every other process running and
+  records restart counts in ``<data_dir>/health/supervisor.json`` (Container Apps does the same
+  with its restart policy and liveness probes in Azure);
 * ``stop()`` sends SIGTERM in reverse start order, waits ``stop_timeout_s``, then SIGKILLs.
+
+No orphans: children started from the main thread get ``PR_SET_PDEATHSIG`` (Linux), so even a
+``kill -9`` of the supervisor takes them down, and ``stop()`` runs on SIGTERM/SIGINT of the
+parent (``forward_signals_as_keyboard_interrupt``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import json
 import logging
 import os
@@ -27,6 +37,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -118,16 +129,26 @@ class Stack:
         self.data_dir = config.data_dir.resolve()
         self.log_dir = self.data_dir / "logs"
         self.health_dir = self.data_dir / "health"
-        self.receiver_port = config.receiver_port or free_port(config.host)
+        self.receiver_port = (
+            config.receiver_port
+            or int(config.env.get("WDP_RECEIVER_PORT", "0"))
+            or free_port(config.host)
+        )
         self.simulator_port = config.simulator_port or free_port(config.host)
         self.client_id = config.env.get("WDP_WHOOP_CLIENT_ID", "wdp-local-client")
         self.client_secret = config.env.get("WDP_WHOOP_CLIENT_SECRET") or secrets.token_urlsafe(24)
         self.admin_token = config.env.get("WDP_SIM_ADMIN_TOKEN") or secrets.token_urlsafe(24)
-        # An admin API key for the receiver's REST API (wdp backfill, the demo's status checks).
+        # An admin API key for the receiver's REST API (wdp backfill, the demo's status checks),
+        # unless the operator configured their own keys.
         self.api_key = secrets.token_urlsafe(24)
+        self.api_key_generated = "WDP_RECEIVER_API_KEYS" not in config.env
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.restarts: dict[str, int] = {}
+        self.max_backoff_s = 30.0
         self._logs: dict[str, Path] = {}
         self._specs: list[ProcessSpec] = []
+        self._env: dict[str, str] = {}
+        self._restart_at: dict[str, float] = {}
 
     # ------------------------------------------------------------------ addresses
     @property
@@ -148,6 +169,21 @@ class Stack:
     def log_file(self, name: str) -> Path:
         """A process's combined stdout/stderr log."""
         return self.log_dir / f"{name}.log"
+
+    def write_admin_key(self) -> Path | None:
+        """Persist a generated admin key (mode 0600) so the operator can read it; its path.
+
+        The key itself is never printed or logged; ``None`` when keys came from the settings.
+        """
+        if not self.api_key_generated:
+            return None
+        folder = self.data_dir / "secrets"
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = folder / "receiver-admin-api-key"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(self.api_key + "\n")
+        return path
 
     # ------------------------------------------------------------------ environment
     def environment(self) -> dict[str, str]:
@@ -236,6 +272,7 @@ class Stack:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.health_dir.mkdir(parents=True, exist_ok=True)
         env = self.environment()
+        self._env = env
         self._specs = self.specs()
         for spec in self._specs:
             self._launch(spec, {**env, **spec.env})
@@ -252,6 +289,7 @@ class Stack:
                 env=dict(env),
                 cwd=str(Path.cwd()),
                 start_new_session=True,
+                preexec_fn=_die_with_parent_hook(),  # noqa: PLW1509 - one libc call, no locks
             )
         self.processes[spec.name] = proc
         log.info("process started", extra={"service": spec.name, "pid": proc.pid})
@@ -286,6 +324,59 @@ class Stack:
             code = proc.poll()
             if code is not None:
                 raise StackError(name, f"exited with code {code}", self.log_tail(name))
+
+    def supervise(self, now: float | None = None) -> list[str]:
+        """One supervision pass: restart (with backoff) what died; returns names restarted.
+
+        A process that exits is logged with its code and scheduled for a restart after
+        ``min(max_backoff_s, 2 ** restarts)`` seconds; the others are never touched. Restart
+        counts and the last exit code land in ``<data_dir>/health/supervisor.json``.
+        """
+        now = time.monotonic() if now is None else now
+        restarted: list[str] = []
+        for spec in self._specs:
+            proc = self.processes.get(spec.name)
+            if proc is None or proc.poll() is None:
+                continue
+            due = self._restart_at.get(spec.name)
+            if due is None:
+                count = self.restarts.get(spec.name, 0)
+                delay = min(self.max_backoff_s, float(2**count))
+                self._restart_at[spec.name] = now + delay
+                log.warning(
+                    "process exited; restarting after backoff",
+                    extra={
+                        "service": spec.name,
+                        "exit_code": proc.returncode,
+                        "restarts": count,
+                        "backoff_s": delay,
+                    },
+                )
+                continue
+            if now < due:
+                continue
+            del self._restart_at[spec.name]
+            self.restarts[spec.name] = self.restarts.get(spec.name, 0) + 1
+            self._launch(spec, {**self._env, **spec.env})
+            restarted.append(spec.name)
+        if restarted or self._restart_at:
+            self._write_supervisor_state()
+        return restarted
+
+    def _write_supervisor_state(self) -> None:
+        state = {
+            name: {
+                "pid": proc.pid,
+                "running": proc.poll() is None,
+                "restarts": self.restarts.get(name, 0),
+                "last_exit_code": proc.returncode,
+            }
+            for name, proc in self.processes.items()
+        }
+        self.health_dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.health_dir / ".supervisor.json.tmp"
+        tmp.write_text(json.dumps(state, indent=2))
+        tmp.replace(self.health_dir / "supervisor.json")
 
     def log_tail(self, name: str, lines: int = 40) -> str:
         """The last lines of a process's log (for error messages)."""
@@ -338,6 +429,58 @@ class Stack:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent_hook() -> Callable[[], None] | None:
+    """``preexec_fn`` asking Linux to SIGTERM the child when its parent dies.
+
+    Only from the main thread: the signal fires when the *thread* that forked exits, so a
+    stack started from a worker thread (a benchmark harness) must not use it.
+    """
+    if (
+        not sys.platform.startswith("linux")
+        or threading.current_thread() is not threading.main_thread()
+    ):
+        return None
+    libc_name = ctypes.util.find_library("c")
+    if libc_name is None:
+        return None
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    parent = os.getpid()
+
+    def hook() -> None:
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return hook
+
+
+def stack_environment_from(environ: Mapping[str, str], dotenv: Path | None) -> dict[str, str]:
+    """``WDP_*`` settings for a stack: a ``.env`` file first, the process environment wins.
+
+    ``.env`` lines are ``KEY=VALUE`` (optional ``export``, quotes stripped, ``#`` comments);
+    only ``WDP_*`` and ``APPLICATIONINSIGHTS_CONNECTION_STRING`` keys are taken, so a stray
+    ``.env`` cannot change ``PATH`` or ``PYTHONPATH`` of the services.
+    """
+    wanted = ("WDP_", "APPLICATIONINSIGHTS_CONNECTION_STRING")
+    out: dict[str, str] = {}
+    if dotenv is not None and dotenv.is_file():
+        for raw in dotenv.read_text().splitlines():
+            line = raw.strip()
+            if not line or line.startswith("#") or "=" not in line:
+                continue
+            key, value = line.removeprefix("export ").split("=", 1)
+            key, value = key.strip(), value.strip()
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+                value = value[1:-1]
+            if key.startswith(wanted):
+                out[key] = value
+    out.update({k: v for k, v in environ.items() if k.startswith(wanted) and v})
+    return out
 
 
 @contextlib.contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Annotated
@@ -15,6 +16,7 @@ from wdp_cli.stack import (
     StackConfig,
     StackError,
     forward_signals_as_keyboard_interrupt,
+    stack_environment_from,
 )
 
 console = Console()
@@ -37,11 +39,17 @@ def up(
         typer.Option(help=f"Start only these services (repeatable; any of {', '.join(SERVICES)})"),
     ] = None,
     health_timeout: Annotated[float, typer.Option(help="Seconds to wait for health")] = 120.0,
+    env_file: Annotated[
+        Path, typer.Option(help="KEY=VALUE file of WDP_* settings (the environment wins)")
+    ] = Path(".env"),
 ) -> None:
     """Start the simulator (optional) and the five services as separate processes.
 
-    Logs go to <data-dir>/logs/<service>.log, heartbeats to <data-dir>/health. Ctrl-C or
-    SIGTERM stops every process: SIGTERM first, SIGKILL after a timeout.
+    Every WDP_* setting from the environment and the .env file reaches every process (e.g.
+    your WHOOP app's WDP_WHOOP_CLIENT_ID/SECRET and URLs with --no-simulator). A crashed
+    service is restarted with exponential backoff while the others keep running. Logs go to
+    <data-dir>/logs/<service>.log, heartbeats and restart counts to <data-dir>/health. Ctrl-C
+    or SIGTERM stops every process: SIGTERM first, SIGKILL after a timeout.
     """
     services = tuple(only) if only else SERVICES
     unknown = sorted(set(services) - set(SERVICES))
@@ -56,7 +64,15 @@ def up(
         services=services,
         receiver_port=receiver_port,
         simulator_port=simulator_port,
+        env=stack_environment_from(os.environ, env_file),
     )
+    if not simulator and "WDP_WHOOP_CLIENT_ID" not in config.env:
+        raise typer.BadParameter(
+            "--no-simulator needs your WHOOP app: set WDP_WHOOP_CLIENT_ID, "
+            "WDP_WHOOP_CLIENT_SECRET, WDP_WHOOP_API_BASE_URL and WDP_WHOOP_OAUTH_BASE_URL "
+            "(environment or .env; see the README)",
+            param_hint="--no-simulator",
+        )
     stack = Stack(config)
     with forward_signals_as_keyboard_interrupt():
         try:
@@ -69,9 +85,13 @@ def up(
             if simulator:
                 console.print(f"  simulator  {stack.simulator_url}")
             console.print(f"  logs       {stack.log_dir}")
+            key_file = stack.write_admin_key()
+            if key_file is not None:
+                console.print(f"  admin key  in {key_file} (X-API-Key for the REST API)")
             console.print("Ctrl-C stops everything.")
             while True:
-                stack.check_alive()
+                for name in stack.supervise():
+                    console.print(f"[yellow]restarted {name}[/] ({stack.restarts[name]} so far)")
                 time.sleep(0.5)
         except KeyboardInterrupt:
             console.print("stopping...")

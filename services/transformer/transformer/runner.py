@@ -12,6 +12,7 @@ import abc
 import logging
 import os
 import sys
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -156,6 +157,8 @@ class InProcessDbtRunner(DbtRunner):
         self.state_dir = state_dir
         self.env = dict(env or {})
         self._runner: Any = None
+        # dbt is not re-entrant: the background warm-up and a build never overlap.
+        self._invoke_lock = threading.RLock()
 
     def _common_args(self) -> list[str]:
         return [
@@ -183,24 +186,26 @@ class InProcessDbtRunner(DbtRunner):
     def warm(self) -> float:
         """Import dbt and parse the project once (writes the partial-parse cache)."""
         started = time.perf_counter()
-        runner = self._ensure_runner()
-        os.environ.update(self.env)
-        try:
-            result = runner.invoke(["parse", *self._common_args()])
-        finally:
-            release_embedded_database()
+        with self._invoke_lock:
+            runner = self._ensure_runner()
+            os.environ.update(self.env)
+            try:
+                result = runner.invoke(["parse", *self._common_args()])
+            finally:
+                release_embedded_database()
         if not result.success:
             log.warning("dbt parse failed while warming", extra={"error": str(result.exception)})
         return time.perf_counter() - started
 
     def invoke(self, args: Sequence[str]) -> Any:
         """Run any dbt command with this runner's project/profile flags (used by tests/CLI)."""
-        runner = self._ensure_runner()
-        os.environ.update(self.env)
-        try:
-            return runner.invoke([*args, *self._common_args()])
-        finally:
-            release_embedded_database()
+        with self._invoke_lock:
+            runner = self._ensure_runner()
+            os.environ.update(self.env)
+            try:
+                return runner.invoke([*args, *self._common_args()])
+            finally:
+                release_embedded_database()
 
     def _build(self, request: BuildRequest) -> BuildOutcome:
         started = time.perf_counter()

@@ -38,18 +38,20 @@ async def run_service(
 ) -> None:
     """Run ``runner`` until SIGTERM/SIGINT, then close what the bootstrap built.
 
-    Signal handlers go in before ``start`` so a SIGTERM during a slow warm-up still ends in
-    a graceful stop; ``close`` runs whatever happens, so adapters are closed on the way out.
+    The heartbeat and the consumers start at once; ``start`` (model load, dbt parse, a
+    rescore after a crash) runs in the background, so a restarted service is healthy and
+    consuming within seconds instead of after its warm-up. Handlers that need the warm state
+    wait for it themselves (the dbt runner's lock, the scorer's lazy model refresh). A failing
+    warm-up stops the service with that error, so the supervisor restarts it. ``close`` runs
+    whatever happens, so adapters are closed on the way out.
 
     Args:
         runner: the service's consumers and periodic jobs.
         close: closes the adapters the bootstrap created.
-        start: optional warm-up awaited before the loops start (model load, dbt parse).
+        start: optional warm-up run beside the loops.
     """
     runner.install_signal_handlers()
     try:
-        if start is not None:
-            await start()
-        await runner.run()
+        await runner.run(start=start)
     finally:
         await close()

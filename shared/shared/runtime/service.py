@@ -48,14 +48,22 @@ class ServiceRunner:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop.set)
 
-    async def run(self) -> None:
-        """Run until stopped; writes the heartbeat and removes it on a clean exit."""
+    async def run(self, start: Callable[[], Awaitable[object]] | None = None) -> None:
+        """Run until stopped; writes the heartbeat and removes it on a clean exit.
+
+        ``start`` (a warm-up) runs beside the loops; if it raises, the service stops and the
+        error propagates (the supervisor or Container Apps restarts the process).
+
+        Raises:
+            Exception: whatever ``start`` raised.
+        """
         self.health_file.parent.mkdir(parents=True, exist_ok=True)
-        tasks = [
+        tasks = [asyncio.create_task(self._heartbeat())]
+        tasks += [
             asyncio.create_task(c.run(self.stop), name=f"consume:{c.topic}") for c in self.consumers
         ]
         tasks += [asyncio.create_task(self._every(p, job)) for p, job in self.periodic]
-        tasks.append(asyncio.create_task(self._heartbeat()))
+        warm_up = None if start is None else asyncio.create_task(self._warm(start))
         log.info("service started", extra={"service": self.name, "pid": os.getpid()})
         try:
             await self.stop.wait()
@@ -67,8 +75,27 @@ class ServiceRunner:
             for task in done:
                 if not task.cancelled() and task.exception() is not None:
                     log.error("task failed", exc_info=task.exception())
+            if warm_up is not None and not warm_up.done():
+                warm_up.cancel()
             self.health_file.unlink(missing_ok=True)
             log.info("service stopped", extra={"service": self.name})
+        if warm_up is not None and warm_up.done() and not warm_up.cancelled():
+            failure = warm_up.exception()
+            if failure is not None:
+                raise failure
+
+    async def _warm(self, start: Callable[[], Awaitable[object]]) -> None:
+        started = time.monotonic()
+        try:
+            await start()
+        except Exception:
+            log.exception("warm-up failed; stopping", extra={"service": self.name})
+            self.stop.set()
+            raise
+        log.info(
+            "warm-up finished",
+            extra={"service": self.name, "warm_s": round(time.monotonic() - started, 3)},
+        )
 
     async def _every(self, period_s: float, job: Callable[[], Awaitable[object]]) -> None:
         while not self.stop.is_set():

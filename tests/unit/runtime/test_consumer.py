@@ -296,3 +296,46 @@ def test_concurrency_must_be_positive() -> None:
 
     with pytest.raises(ValueError, match="concurrency"):
         Consumer(FakeBus(), Topic.SYNC_REQUESTED, "x", batch_handler=handle_batch, concurrency=0)
+
+
+async def test_service_is_healthy_and_consuming_while_its_warm_up_still_runs(tmp_path) -> None:
+    """A slow warm-up (dbt parse, a rescore after a crash) no longer gates health or intake."""
+    from shared.runtime import ServiceRunner
+
+    bus = FakeBus()
+    handled: list[Any] = []
+
+    async def handle(payload: Any, message: ReceivedMessage) -> None:
+        handled.append(payload)
+
+    consumer = Consumer(bus, Topic.SYNC_REQUESTED, "extractor", handler=handle, max_wait_s=0.01)
+    runner = ServiceRunner("svc", [consumer], health_dir=tmp_path, heartbeat_s=0.01)
+    release = asyncio.Event()
+
+    async def warm_up() -> None:
+        await release.wait()
+
+    service = asyncio.create_task(runner.run(start=warm_up))
+    await _send(bus)
+    for _ in range(500):
+        if handled and (tmp_path / "svc.json").exists():
+            break
+        await asyncio.sleep(0.01)
+    assert handled and (tmp_path / "svc.json").exists()
+    assert not release.is_set()  # still warming up
+    release.set()
+    runner.stop.set()
+    await service
+
+
+async def test_a_failing_warm_up_stops_the_service_with_its_error(tmp_path) -> None:
+    from shared.runtime import ServiceRunner
+
+    runner = ServiceRunner("svc", [], health_dir=tmp_path, heartbeat_s=0.01)
+
+    async def warm_up() -> None:
+        raise RuntimeError("model artefact unreadable")
+
+    with pytest.raises(RuntimeError, match="unreadable"):
+        await runner.run(start=warm_up)
+    assert not (tmp_path / "svc.json").exists()

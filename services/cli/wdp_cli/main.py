@@ -9,6 +9,7 @@ from wdp_cli.commands import config as config_cmd
 from wdp_cli.commands import dashboard as dashboard_cmd
 from wdp_cli.commands import demo as demo_cmd
 from wdp_cli.commands import ml as ml_cmd
+from wdp_cli.commands import status as status_cmd
 from wdp_cli.commands import up as up_cmd
 from wdp_cli.commands import warehouse as warehouse_cmd
 
@@ -29,6 +30,7 @@ def main() -> None:
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(sim.app, name="sim")
 app.command(name="up")(up_cmd.up)
+app.command(name="status")(status_cmd.status)
 app.command(name="demo")(demo_cmd.demo)
 app.add_typer(ml_cmd.app, name="ml")
 app.add_typer(backfill.app, name="backfill")

@@ -108,6 +108,7 @@ class Extractor:
         self.bus = bus
         self.settings = settings
         self.clock = clock
+        self.coalesced = 0
 
     # ------------------------------------------------------------------ bronze
     async def _write(
@@ -201,12 +202,42 @@ class Extractor:
         with _tracer.start_as_current_span(
             "extractor.webhook", attributes={"whoop.event_type": event.event_type.value}
         ):
+            fetches = not event.event_type.value.endswith(".deleted")
+            if fetches and await self._served_already(event):
+                self.coalesced += 1
+                log.info(
+                    "webhook served by a fetch that started after it arrived",
+                    extra={"event_type": event.event_type.value, "user_id": event.user_id},
+                )
+                return
+            started = self.clock()
             try:
                 await self._handle_event(event, job_id)
             except RecoveryNotReady as exc:
                 await self._retry_later(event, message, exc)
             except ReauthRequired as exc:
                 await self._park(exc, message)
+            else:
+                if fetches:
+                    await self.state.mark_served(
+                        event.user_id, event.event_type.value, event.record_id, started
+                    )
+
+    async def _served_already(self, event: WebhookReceived) -> bool:
+        """Coalescing: a fetch that *started* after this webhook arrived already saw its change.
+
+        WHOOP sends many webhooks per record (every re-score) and a backlog can hold thousands
+        for a few records; each would cost an API call from the app-wide quota. One fetch
+        serves every webhook received before it started (minus ``coalesce_margin_s`` of clock
+        skew); a re-score that arrives after a fetch started still gets exactly one more.
+        """
+        served = await self.state.served_since(
+            event.user_id, event.event_type.value, event.record_id
+        )
+        if served is None:
+            return False
+        margin = timedelta(seconds=self.settings.coalesce_margin_s)
+        return served > event.received_at + margin
 
     # ------------------------------------------------------------------ re-authorisation
     async def _park(self, exc: ReauthRequired, message: ReceivedMessage | None) -> None:

@@ -50,6 +50,12 @@ class ExtractorSettings(BaseSettings):
     profile_refresh_s: float = Field(
         default=86_400.0, gt=0, description="profile + body measurement poll (no webhooks)"
     )
+    coalesce_margin_s: float = Field(
+        default=2.0,
+        ge=0,
+        description="a webhook received this long before a finished fetch of its record is "
+        "served by that fetch (coalescing; the margin absorbs clock skew between hosts), s",
+    )
     recovery_retry_delay_s: float = Field(
         default=120.0, ge=0, description="redelivery delay when a recovery is not scored yet"
     )

@@ -41,6 +41,11 @@ create table if not exists ex_windows (
     primary key (job_id, resource, window_start)
 );
 create table if not exists ex_profile (user_id integer primary key, fetched_at text not null);
+create table if not exists ex_served (
+    user_id integer not null, kind text not null, record_id text not null,
+    fetch_started text not null,
+    primary key (user_id, kind, record_id)
+);
 create table if not exists ex_parked (
     user_id integer not null, topic text not null, message_id text not null,
     body blob not null, properties text not null, subject text, parked_at text not null,
@@ -283,6 +288,31 @@ class ExtractorState:
             )
         )
 
+    # --- webhook coalescing ------------------------------------------------------------
+    async def served_since(self, user_id: int, kind: str, record_id: str) -> datetime | None:
+        """When the newest successful fetch for this webhook target *started*."""
+        row = await self._run(
+            lambda c: c.execute(
+                "select fetch_started from ex_served where user_id = ? and kind = ? "
+                "and record_id = ?",
+                (user_id, kind, record_id),
+            ).fetchone()
+        )
+        return None if row is None else _dt(row[0])
+
+    async def mark_served(
+        self, user_id: int, kind: str, record_id: str, fetch_started: datetime
+    ) -> None:
+        """Remember a finished fetch (keeps the latest start when fetches overlap)."""
+        await self._run(
+            lambda c: c.execute(
+                "insert into ex_served (user_id, kind, record_id, fetch_started) "
+                "values (?,?,?,?) on conflict (user_id, kind, record_id) do update set "
+                "fetch_started = max(ex_served.fetch_started, excluded.fetch_started)",
+                (user_id, kind, record_id, fetch_started.astimezone(UTC).isoformat()),
+            )
+        )
+
     # --- messages parked while a user needs re-authorisation --------------------------
     async def park(self, message: ParkedMessage) -> None:
         """Keep a message until the user reconnects (a redelivered one is stored once)."""
@@ -350,7 +380,7 @@ class ExtractorState:
         """Forget everything about a user (disconnect with purge)."""
 
         def work(c: sqlite3.Connection) -> None:
-            for table in ("ex_watermarks", "ex_seen", "ex_profile", "ex_parked"):
+            for table in ("ex_watermarks", "ex_seen", "ex_profile", "ex_parked", "ex_served"):
                 c.execute(f"delete from {table} where user_id = ?", (user_id,))  # noqa: S608
 
         await self._run(work)

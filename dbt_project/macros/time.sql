@@ -18,8 +18,8 @@
 
 {#- `timezone_offset` is a W3C TZD: `+hh:mm`, `-hh:mm` or `Z`. Portable string arithmetic
     with safe casts, so no dispatch is needed. Returns signed minutes east of UTC; an absent
-    offset is UTC (0), an offset in any other format is null (`unparsable_fields` type
-    `tz_offset`). -#}
+    offset is UTC (0), an offset in any other format or beyond ±14:59 is null
+    (`unparsable_fields` type `tz_offset`). -#}
 {% macro offset_to_minutes(offset_expr) -%}
     case
         when {{ offset_expr }} is null or {{ offset_expr }} = 'Z' then 0
@@ -27,6 +27,8 @@
             length({{ offset_expr }}) = 6
             and substr({{ offset_expr }}, 1, 1) in ('+', '-')
             and substr({{ offset_expr }}, 4, 1) = ':'
+            and {{ safe_to_bigint('substr(' ~ offset_expr ~ ', 2, 2)') }} <= 14
+            and {{ safe_to_bigint('substr(' ~ offset_expr ~ ', 5, 2)') }} < 60
             then
                 (case when substr({{ offset_expr }}, 1, 1) = '-' then -1 else 1 end)
                 * (

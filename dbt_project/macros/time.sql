@@ -12,7 +12,9 @@
 {%- endmacro %}
 
 {% macro snowflake__parse_utc_timestamp(text_expr) -%}
-    try_to_timestamp_ntz(replace({{ text_expr }}, 'Z', ''))
+    -- TRY_CAST from text is Snowflake's TRY_TO_TIMESTAMP_NTZ, and the emulator (fakesnow)
+    -- runs it (it has no TRY_TO_TIMESTAMP*)
+    try_cast(replace({{ text_expr }}, 'Z', '') as timestamp_ntz)
 {%- endmacro %}
 
 

@@ -15,34 +15,34 @@ with
 
 unparsable as (
     {%- for resource, model in parsed %}
-    select
-        '{{ resource }}' as resource,
-        {% if resource == 'body_measurement' -%}
-            cast(user_id as varchar)
-        {%- else -%}
-            record_id
-        {%- endif %} as record_key,
-        user_id,
-        cast(null as integer) as date_key,
-        'unparsable_field' as rule,
-        'unparsable field(s): ' || rtrim(unparsable_fields, '; ') as reason,
-        {% if resource == 'body_measurement' -%}
-            fetched_at
-        {%- else -%}
-            updated_at
-        {%- endif %} as updated_at,
-        load_timestamp
-    from {{ ref(model) }}
-    where unparsable_fields is not null
-    {%- if resource == 'recovery' %}
-    -- one row per cycle even when both of its recoveries (main sleep and nap) are broken
-    qualify row_number() over (
-        partition by record_id order by updated_at desc, sleep_id desc
-    ) = 1
-    {%- endif %}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            '{{ resource }}' as resource,
+            {% if resource == 'body_measurement' -%}
+                cast(user_id as varchar)
+            {%- else -%}
+                record_id
+            {%- endif %} as record_key,
+            user_id,
+            cast(null as integer) as date_key,
+            'unparsable_field' as rule,
+            'unparsable field(s): ' || rtrim(unparsable_fields, '; ') as reason,
+            {% if resource == 'body_measurement' -%}
+                fetched_at as updated_at,
+            {%- else -%}
+                updated_at,
+            {%- endif %}
+            load_timestamp
+        from {{ ref(model) }}
+        where unparsable_fields is not null
+        {%- if resource == 'recovery' %}
+            -- one row per cycle even when both of its recoveries (main sleep and nap) are broken
+            qualify row_number() over (
+                partition by record_id order by updated_at desc, sleep_id desc
+            ) = 1
+        {%- endif %}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 ),
 

@@ -54,6 +54,10 @@ freshness as (
     group by 1
 ),
 
+newest as (
+    select max(last_loaded_at) as last_loaded_at from freshness
+),
+
 quarantined_by_rule as (
     select
         resource,
@@ -125,14 +129,14 @@ final as (
 
 failed_tests as (
     select
-        cast(date_key as integer) as date_key,
+        cast(test_failures.date_key as integer) as date_key,
         cast('dbt_test' as varchar) as resource,
-        cast(test_name as varchar) as rule,
+        cast(test_failures.test_name as varchar) as rule,
         cast(0 as bigint) as loaded_rows,
         cast(0 as bigint) as tombstoned_rows,
         cast(0 as bigint) as quarantined_rows,
-        cast(coalesce(failing_rows, 0) as bigint) as failed_test_rows,
-        cast(sample_keys as varchar) as failure_sample,
+        cast(coalesce(test_failures.failing_rows, 0) as bigint) as failed_test_rows,
+        cast(test_failures.sample_keys as varchar) as failure_sample,
         newest.last_loaded_at,
         cast(
             {{ dbt.datediff('newest.last_loaded_at', utc_now(), 'minute') }} as double
@@ -140,7 +144,7 @@ failed_tests as (
     from test_failures
     -- freshness stays the warehouse's (newest load of any resource), so MIN(freshness_hours)
     -- over the mart means the same with or without failed tests
-    cross join (select max(last_loaded_at) as last_loaded_at from freshness) as newest
+    cross join newest
 )
 
 select * from final

@@ -1,9 +1,9 @@
 with
 
+-- WHOOP's recovery.deleted carries the sleep UUID, so recovery tombstones are keyed by
+-- sleep_id (a tombstone's record_id holds its `key`). A recovery is identified by
+-- (cycle, sleep): WHOOP can give a nap a recovery of its own in a cycle that has one
 live as (
-    -- WHOOP's recovery.deleted carries the sleep UUID, so recovery tombstones are keyed by
-    -- sleep_id (a tombstone's record_id holds its `key`). A recovery is identified by
-    -- (cycle, sleep): WHOOP can give a nap a recovery of its own in a cycle that has one
     {{ whoop_live_records(
         source('whoop', 'raw_recovery'),
         tombstone_key_path='sleep_id',

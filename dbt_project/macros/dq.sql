@@ -20,3 +20,26 @@
     {%- endif %}
     {%- endfor %}
 {%- endmacro %}
+
+
+{#- The table the transformer records failed data tests in (services/transformer,
+    transformer/dq_failures.py) and mart_data_quality reads. dbt owns its DDL so that every
+    build, on both warehouses, finds it before the mart reads it; the transformer only
+    inserts. An on-run-start hook runs these statements (one each: Snowflake runs one
+    statement per call). -#}
+{% macro create_dq_test_failures_schema() -%}
+    create schema if not exists silver
+{%- endmacro %}
+
+{% macro create_dq_test_failures_table() -%}
+    create table if not exists silver.dq_test_failures (
+        run_id varchar not null,
+        test_id varchar not null,
+        test_name varchar not null,
+        status varchar not null,
+        failing_rows bigint,
+        sample_keys varchar,
+        message varchar,
+        failed_at timestamp not null
+    )
+{%- endmacro %}

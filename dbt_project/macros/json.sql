@@ -1,6 +1,8 @@
 {#- Reading fields out of the raw `payload` (JSON in DuckDB, VARIANT in Snowflake).
     `path` is a dotted path such as 'score.stage_summary.total_in_bed_time_milli'. A missing
-    field and a JSON null both come back as SQL null (WHOOP omits unknown fields). -#}
+    field and a JSON null both come back as SQL null (WHOOP omits unknown fields). Typed reads
+    go through the safe casts of safe_cast.sql on the field's text, so a value of the wrong
+    type is null (and named by `unparsable_fields`), never a failed build. -#}
 
 {% macro json_get_text(column, path) -%}
     {{ return(adapter.dispatch('json_get_text', 'whoop_platform')(column, path)) }}
@@ -20,11 +22,11 @@
 {%- endmacro %}
 
 {% macro default__json_get_number(column, path) -%}
-    cast(json_extract_string({{ column }}, '$.{{ path }}') as double)
+    {{ safe_to_double(default__json_get_text(column, path)) }}
 {%- endmacro %}
 
 {% macro snowflake__json_get_number(column, path) -%}
-    {{ column }}:{{ path }}::float
+    {{ safe_to_double(snowflake__json_get_text(column, path)) }}
 {%- endmacro %}
 
 
@@ -33,11 +35,11 @@
 {%- endmacro %}
 
 {% macro default__json_get_bigint(column, path) -%}
-    cast(json_extract_string({{ column }}, '$.{{ path }}') as bigint)
+    {{ safe_to_bigint(default__json_get_text(column, path)) }}
 {%- endmacro %}
 
 {% macro snowflake__json_get_bigint(column, path) -%}
-    {{ column }}:{{ path }}::bigint
+    {{ safe_to_bigint(snowflake__json_get_text(column, path)) }}
 {%- endmacro %}
 
 
@@ -46,9 +48,9 @@
 {%- endmacro %}
 
 {% macro default__json_get_bool(column, path) -%}
-    cast(json_extract_string({{ column }}, '$.{{ path }}') as boolean)
+    {{ safe_to_boolean(default__json_get_text(column, path)) }}
 {%- endmacro %}
 
 {% macro snowflake__json_get_bool(column, path) -%}
-    {{ column }}:{{ path }}::boolean
+    {{ safe_to_boolean(snowflake__json_get_text(column, path)) }}
 {%- endmacro %}

@@ -1,31 +1,42 @@
 {#- Time helpers shared by staging and the day-assignment models. -#}
 
 {#- WHOOP timestamps are ISO-8601 UTC with milliseconds and `Z`; we keep them as naive UTC
-    timestamps (timestamp / timestamp_ntz) so both warehouses compare them the same way. -#}
+    timestamps (timestamp / timestamp_ntz) so both warehouses compare them the same way. A
+    safe cast: text that is no timestamp gives null (see safe_cast.sql), not a failed build. -#}
 {% macro parse_utc_timestamp(text_expr) -%}
     {{ return(adapter.dispatch('parse_utc_timestamp', 'whoop_platform')(text_expr)) }}
 {%- endmacro %}
 
 {% macro default__parse_utc_timestamp(text_expr) -%}
-    cast(replace({{ text_expr }}, 'Z', '') as timestamp)
+    try_cast(replace({{ text_expr }}, 'Z', '') as timestamp)
 {%- endmacro %}
 
 {% macro snowflake__parse_utc_timestamp(text_expr) -%}
-    to_timestamp_ntz(replace({{ text_expr }}, 'Z', ''))
+    -- TRY_CAST from text is Snowflake's TRY_TO_TIMESTAMP_NTZ, and the emulator (fakesnow)
+    -- runs it (it has no TRY_TO_TIMESTAMP*)
+    try_cast(replace({{ text_expr }}, 'Z', '') as timestamp_ntz)
 {%- endmacro %}
 
 
-{#- `timezone_offset` is a W3C TZD: `+hh:mm`, `-hh:mm` or `Z`. Portable string arithmetic,
-    so no dispatch is needed. Returns signed minutes east of UTC. -#}
+{#- `timezone_offset` is a W3C TZD: `+hh:mm`, `-hh:mm` or `Z`. Portable string arithmetic
+    with safe casts, so no dispatch is needed. Returns signed minutes east of UTC; an absent
+    offset is UTC (0), an offset in any other format or beyond ±14:59 is null
+    (`unparsable_fields` type `tz_offset`). -#}
 {% macro offset_to_minutes(offset_expr) -%}
     case
         when {{ offset_expr }} is null or {{ offset_expr }} = 'Z' then 0
-        else
-            (case when substr({{ offset_expr }}, 1, 1) = '-' then -1 else 1 end)
-            * (
-                cast(substr({{ offset_expr }}, 2, 2) as integer) * 60
-                + cast(substr({{ offset_expr }}, 5, 2) as integer)
-            )
+        when
+            length({{ offset_expr }}) = 6
+            and substr({{ offset_expr }}, 1, 1) in ('+', '-')
+            and substr({{ offset_expr }}, 4, 1) = ':'
+            and {{ safe_to_bigint('substr(' ~ offset_expr ~ ', 2, 2)') }} <= 14
+            and {{ safe_to_bigint('substr(' ~ offset_expr ~ ', 5, 2)') }} < 60
+            then
+                (case when substr({{ offset_expr }}, 1, 1) = '-' then -1 else 1 end)
+                * (
+                    {{ safe_to_bigint('substr(' ~ offset_expr ~ ', 2, 2)') }} * 60
+                    + {{ safe_to_bigint('substr(' ~ offset_expr ~ ', 5, 2)') }}
+                )
     end
 {%- endmacro %}
 

@@ -12,6 +12,7 @@ from shared.runtime import ServiceRunner
 from shared.settings import PlatformSettings
 from transformer.debounce import DebouncingConsumer
 from transformer.handlers import TransformHandler
+from transformer.metrics import TransformerMetrics
 from transformer.runner import DbtRunner, InProcessDbtRunner
 from transformer.settings import TransformerSettings
 
@@ -69,14 +70,21 @@ def bootstrap(
     bus: MessageBus | None = None,
     warehouse: Warehouse | None = None,
     runner: DbtRunner | None = None,
+    metrics: TransformerMetrics | None = None,
 ) -> TransformerService:
-    """Wire the transformer from settings; tests pass fakes for any port or the runner."""
+    """Wire the transformer from settings; tests pass fakes for any port, the runner or the
+    metrics (their own meter)."""
     own = transformer_settings or TransformerSettings()
     bus = bus or build_bus(settings)
     warehouse = warehouse or build_warehouse(settings)
     runner = runner or build_runner(settings, own)
     handler = TransformHandler(
-        runner, warehouse, bus, own, max_delivery_count=settings.bus_max_delivery_count
+        runner,
+        warehouse,
+        bus,
+        own,
+        max_delivery_count=settings.bus_max_delivery_count,
+        metrics=metrics,
     )
     sub = subscription(Topic.BRONZE_LOADED, SERVICE_NAME)
     consumer = DebouncingConsumer(

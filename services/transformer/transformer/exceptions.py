@@ -3,18 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from shared.errors import TerminalError, TransientError
 
 
 @dataclass(frozen=True)
 class NodeFailure:
-    """One dbt node that errored or failed (model, test, seed, unit test)."""
+    """One dbt node that errored or failed (model, test, seed, unit test).
+
+    For a data test dbt also reports how many rows failed and the SQL it ran; the transformer
+    re-runs that SQL with a limit to record a sample of the failing keys.
+    """
 
     unique_id: str
     status: str
     message: str
+    failing_rows: int | None = None
+    compiled_sql: str | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def is_data_test(self) -> bool:
+        """A data test (``test.<project>.<name>...``), not a model, seed or unit test."""
+        return self.unique_id.startswith("test.")
+
+    @property
+    def test_name(self) -> str:
+        """The node's name: the third part of its unique id (generic tests add a hash)."""
+        parts = self.unique_id.split(".")
+        return parts[2] if len(parts) > 2 else self.unique_id
 
     def __str__(self) -> str:
         return f"{self.unique_id} [{self.status}]: {self.message}"

@@ -13,14 +13,21 @@ from shared.contracts import BronzeLoaded, GoldUpdated
 from shared.messaging import publish_message
 from shared.ports import MessageBus, Warehouse
 from shared.runtime import Delivery
+from transformer.dq_failures import DataTestFailure, record_test_failures
 from transformer.exceptions import DbtBuildFailed, DbtBuildFailedFinally
 from transformer.gold_changes import GoldChanges, read_changes
+from transformer.metrics import TransformerMetrics
 from transformer.purge import purge_members
 from transformer.runner import BuildOutcome, BuildRequest, DbtRunner
 from transformer.selection import plan_build
 from transformer.settings import TransformerSettings
 
 log = logging.getLogger(__name__)
+
+#: The selection of every node: the deferred tests of a whole-project (first) build.
+ALL_NODES = "fqn:*"
+#: Rebuilt after a failed test run so the mart shows the failure without waiting for data.
+DQ_MART = "mart_data_quality"
 
 
 class TransformHandler:
@@ -29,6 +36,13 @@ class TransformHandler:
     Args:
         max_delivery_count: the bus's limit; on the last allowed delivery a failed build is
             raised as terminal so the dead letter carries dbt's error.
+        metrics: the service's counters (tests pass their own meter's).
+
+    Deferred data tests (the default) run once the consumer is idle. A failed test run is
+    recorded once (``silver.dq_test_failures`` → ``mart_data_quality``, a log line, the
+    ``wdp.transformer.data_test_failures`` counter) and its selection waits for new data: the
+    same tests on the same data would fail the same way, and re-running them would hold the
+    warehouse's lock for nothing. Idle means idle: no build, no lock.
     """
 
     def __init__(
@@ -39,6 +53,7 @@ class TransformHandler:
         settings: TransformerSettings,
         *,
         max_delivery_count: int,
+        metrics: TransformerMetrics | None = None,
     ) -> None:
         self.runner = runner
         self.warehouse = warehouse
@@ -47,8 +62,12 @@ class TransformHandler:
         self.max_delivery_count = max_delivery_count
         self.built_once = False
         self.published: list[GoldUpdated] = []
+        self.metrics = metrics or TransformerMetrics()
         self.pending_tests: set[str] = set()
+        #: selections whose last test run failed; tested again with the next build
+        self.tests_awaiting_data: set[str] = set()
         self.last_test_failure: DbtBuildFailed | None = None
+        self.recorded_failures: list[DataTestFailure] = []
         self._last_build = 0.0
         self._runner_lock = asyncio.Lock()
 
@@ -70,10 +89,11 @@ class TransformHandler:
             return
         batch_ids = sorted({m.batch_id for m in messages})
         deliveries_so_far = max(d.delivery_count for d in deliveries)
-        # Data tests are ~3/4 of an incremental build's time; on the hot path they run right
-        # after the announcement so a webhook reaches its prediction in seconds. The first
-        # (full) build of a process keeps dbt's interleaved build as a start-up gate.
-        deferred = self.settings.deferred_data_tests and bool(request.select)
+        # Data tests are ~3/4 of an incremental build's time; they run once the consumer is
+        # idle, after the announcement, so a webhook reaches its prediction in seconds. The
+        # first (whole-project) build defers its tests too: a failing test must not stop gold
+        # (an interleaved build would skip everything downstream of it and be retried).
+        deferred = self.settings.deferred_data_tests
         models = request.split()[0] if deferred else request
         async with self._runner_lock:
             before = await asyncio.to_thread(read_changes, self.warehouse, batch_ids)
@@ -83,37 +103,70 @@ class TransformHandler:
             if not request.select:
                 self.built_once = True
             if deferred:
-                self.pending_tests.update(request.select)
+                # new data: what failed before is tested again together with this build
+                self.pending_tests.update(request.select or (ALL_NODES,))
+                self.pending_tests.update(self.tests_awaiting_data)
+                self.tests_awaiting_data.clear()
             after = await asyncio.to_thread(read_changes, self.warehouse, batch_ids)
         await self._announce(messages, batch_ids, before.merge(after), outcome)
 
     async def run_deferred_tests(self, *, force: bool = False) -> BuildOutcome | None:
         """Run the data tests of everything built since the last test run, once idle.
 
-        Periodic job of the service (and called by tests with ``force``). A failure is logged
-        with dbt's node errors and kept in ``last_test_failure``; the selection stays pending
-        so the next quiet period tests it again.
+        Periodic job of the service (and called by tests with ``force``); with nothing pending
+        it returns at once, without touching the warehouse. A failure is recorded (see the
+        class docstring) and kept in ``last_test_failure``; its selection is tested again only
+        after the next build, i.e. when new data arrived.
         """
         idle = time.monotonic() - self._last_build >= self.settings.tests_idle_s
         if not self.pending_tests or not (idle or force):
             return None
         async with self._runner_lock:
-            select = tuple(sorted(self.pending_tests))
-            self.pending_tests.clear()
+            pending = self.pending_tests
+            select = (ALL_NODES,) if ALL_NODES in pending else tuple(sorted(pending))
+            self.pending_tests = set()
             request = BuildRequest(
                 select=select, run_unit_tests=self.settings.run_unit_tests, phase="tests"
             )
             outcome = await asyncio.to_thread(self._build_exclusive, request)
-        if outcome.success:
-            self.last_test_failure = None
-            return outcome
-        self.pending_tests.update(select)
-        self.last_test_failure = DbtBuildFailed(outcome.failures, outcome.error)
+            if outcome.success:
+                self.last_test_failure = None
+                return outcome
+            self.tests_awaiting_data.update(select)
+            self.last_test_failure = DbtBuildFailed(outcome.failures, outcome.error)
+            records = await asyncio.to_thread(self._record_failures_exclusive, outcome)
+            self._last_build = time.monotonic()
+        for record in records:
+            self.metrics.data_test_failed(record.test_name)
         log.error(
-            "deferred dbt data tests failed",
-            extra={"select": list(select), "error": str(self.last_test_failure)},
+            "deferred dbt data tests failed; recorded in the data-quality mart, tested again "
+            "when new data arrives",
+            extra={
+                "select": list(select),
+                "failed_tests": [
+                    {"test": r.test_name, "rows": r.failing_rows, "sample": r.sample_keys}
+                    for r in records
+                ],
+                "error": str(self.last_test_failure),
+            },
         )
         return outcome
+
+    def _record_failures_exclusive(self, outcome: BuildOutcome) -> list[DataTestFailure]:
+        """Write the failed tests to the DQ table and rebuild the mart, under one lock."""
+        with self.warehouse.exclusive():
+            records = record_test_failures(
+                self.warehouse, outcome.failures, run_id=uuid.uuid4().hex, now=datetime.now(UTC)
+            )
+            if records:
+                mart = self.runner.build(BuildRequest(select=(DQ_MART,), phase="models"))
+                if not mart.success:
+                    log.warning(
+                        "could not rebuild the data-quality mart after a failed test run",
+                        extra={"error": str(DbtBuildFailed(mart.failures, mart.error))},
+                    )
+        self.recorded_failures.extend(records)
+        return records
 
     def _raise_if_failed(self, outcome: BuildOutcome, deliveries_so_far: int) -> None:
         """Failing build → transient (redelivered); on the last delivery → terminal (DLQ)."""

@@ -129,6 +129,11 @@ def release_embedded_database() -> None:
             manager._ENV = None
 
 
+def _int_or_none(value: object) -> int | None:
+    """dbt's ``failures`` count of a test result (absent for models)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 class InProcessDbtRunner(DbtRunner):
     """dbt-core's programmatic ``dbtRunner``, created once and reused for every build.
 
@@ -217,6 +222,8 @@ class InProcessDbtRunner(DbtRunner):
                 unique_id=str(getattr(res.node, "unique_id", "?")),
                 status=str(res.status),
                 message=str(res.message or ""),
+                failing_rows=_int_or_none(getattr(res, "failures", None)),
+                compiled_sql=getattr(res.node, "compiled_code", None),
             )
             for res in results
             if str(res.status) in _FAILED_STATUSES

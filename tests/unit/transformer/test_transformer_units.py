@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
 from shared.contracts import BronzeLoaded, GoldUpdated, Topic
 from shared.ports import BronzeFile, LoadResult, Warehouse
@@ -17,7 +19,8 @@ from shared.runtime import Delivery
 from transformer.debounce import DebouncingConsumer
 from transformer.exceptions import DbtBuildFailed, DbtBuildFailedFinally, NodeFailure
 from transformer.gold_changes import changed_rows_sql
-from transformer.handlers import TransformHandler
+from transformer.handlers import ALL_NODES, TransformHandler
+from transformer.metrics import DATA_TEST_FAILURES, TransformerMetrics
 from transformer.runner import BuildOutcome, BuildRequest, DbtRunner
 from transformer.selection import loaded_resources, plan_build
 from transformer.settings import TransformerSettings
@@ -52,6 +55,8 @@ class FakeWarehouse(Warehouse):
     def __init__(self) -> None:
         self.exclusive_depth = 0
         self.builds_under_lock = 0
+        self.exclusive_entries = 0
+        self.executed: list[tuple[str, Any]] = []
 
     def ensure_schema(self) -> None:
         return None
@@ -63,10 +68,11 @@ class FakeWarehouse(Warehouse):
         return [{"n": 0}]
 
     def execute(self, sql: str, params: Any = None) -> None:
-        return None
+        self.executed.append((sql, params))
 
     @contextmanager
     def exclusive(self) -> Iterator[None]:
+        self.exclusive_entries += 1
         self.exclusive_depth += 1
         try:
             yield
@@ -170,7 +176,9 @@ class RecordingBus:
 
 
 def make_handler(
-    outcomes: Sequence[BuildOutcome], max_deliveries: int = 3
+    outcomes: Sequence[BuildOutcome],
+    max_deliveries: int = 3,
+    metrics: TransformerMetrics | None = None,
 ) -> tuple[TransformHandler, FakeWarehouse, RecordingBus]:
     warehouse = FakeWarehouse()
     bus = RecordingBus()
@@ -180,6 +188,7 @@ def make_handler(
         bus,  # type: ignore[arg-type]
         TransformerSettings(),
         max_delivery_count=max_deliveries,
+        metrics=metrics,
     )
     return handler, warehouse, bus
 
@@ -233,25 +242,73 @@ async def test_incremental_build_announces_gold_and_defers_data_tests() -> None:
     await handler.handle_batch([delivery(recent("b1", {"sleep": 2}))])  # full start-up build
     await handler.handle_batch([delivery(recent("b2", {"sleep": 1}))])
     assert len(bus.published) == 2
-    assert [r.phase for r, _ in handler.runner.history] == ["all", "models"]
-    assert handler.pending_tests == {"source:whoop.raw_sleep+"}
+    # the first (whole-project) build defers its tests too: a failing test must not stop gold
+    assert [r.phase for r, _ in handler.runner.history] == ["models", "models"]
+    assert handler.pending_tests == {ALL_NODES, "source:whoop.raw_sleep+"}
     handler.runner = LockCheckingRunner(warehouse, [OK])
     assert await handler.run_deferred_tests() is None  # not idle yet: a build just finished
     outcome = await handler.run_deferred_tests(force=True)
     assert outcome is OK and handler.pending_tests == set()
     ((request, _),) = handler.runner.history
-    assert request.phase == "tests" and request.select == ("source:whoop.raw_sleep+",)
+    assert request.phase == "tests" and request.select == (ALL_NODES,)
 
 
-async def test_failing_deferred_data_tests_are_reported_and_stay_pending() -> None:
-    handler, warehouse, _ = make_handler([OK, OK])
+TEST_FAILED = BuildOutcome(
+    success=False,
+    elapsed_s=0.5,
+    nodes_run=40,
+    failures=(
+        NodeFailure(
+            "test.whoop_platform.assert_recovery_on_its_sleep_wake_day",
+            "fail",
+            "Got 2 results, configured to fail if != 0",
+            failing_rows=2,
+            compiled_sql="select 1 as cycle_id",
+        ),
+    ),
+)
+
+
+async def test_failing_data_tests_are_recorded_once_and_wait_for_new_data() -> None:
+    reader = InMemoryMetricReader()
+    meter = MeterProvider(metric_readers=[reader]).get_meter("test")
+    handler, warehouse, _ = make_handler([OK, OK], metrics=TransformerMetrics(meter))
     await handler.handle_batch([delivery(recent("b1", {"sleep": 2}))])
     await handler.handle_batch([delivery(recent("b2", {"recovery": 1}))])
-    handler.runner = LockCheckingRunner(warehouse, [FAILED])
+    handler.runner = LockCheckingRunner(warehouse, [TEST_FAILED, OK])  # tests, then DQ mart
     await handler.run_deferred_tests(force=True)
+
     assert handler.last_test_failure is not None
-    assert "fact_sleep" in str(handler.last_test_failure)
-    assert handler.pending_tests == {"source:whoop.raw_recovery+"}
+    assert "assert_recovery_on_its_sleep_wake_day" in str(handler.last_test_failure)
+    ((sql, params),) = warehouse.executed
+    assert "silver.dq_test_failures" in sql
+    assert params[2] == "assert_recovery_on_its_sleep_wake_day" and params[4] == 2
+    assert params[5] == '[{"n": 0}]'  # the sample: the test's SQL re-run with a limit
+    assert [r.select for r, _ in handler.runner.history] == [(ALL_NODES,), ("mart_data_quality",)]
+    data = reader.get_metrics_data()
+    assert data is not None
+    (point,) = [
+        p
+        for rm in data.resource_metrics
+        for sm in rm.scope_metrics
+        for m in sm.metrics
+        if m.name == DATA_TEST_FAILURES
+        for p in m.data.data_points
+    ]
+    assert point.value == 1  # type: ignore[union-attr]
+    assert point.attributes == {"test": "assert_recovery_on_its_sleep_wake_day"}
+
+    # idle: nothing pending, so no build and no lock, however often the periodic job runs
+    entries = warehouse.exclusive_entries
+    for _ in range(5):
+        assert await handler.run_deferred_tests(force=True) is None
+    assert warehouse.exclusive_entries == entries and len(handler.runner.history) == 2
+    assert handler.pending_tests == set()
+
+    # new data: the failed selection is tested again together with the new build's
+    handler.runner = LockCheckingRunner(warehouse, [OK])
+    await handler.handle_batch([delivery(recent("b3", {"workout": 1}))])
+    assert handler.pending_tests == {ALL_NODES, "source:whoop.raw_workout+"}
 
 
 def test_interleaved_build_when_deferral_is_off() -> None:

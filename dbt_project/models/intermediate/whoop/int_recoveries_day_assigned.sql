@@ -1,7 +1,9 @@
 with
 
 recoveries as (
+    -- a record with an unparsable field is in int_whoop__quarantine, not here
     select * from {{ ref('stg_whoop__recoveries') }}
+    where unparsable_fields is null
 ),
 
 sleeps as (
@@ -20,6 +22,7 @@ assigned as (
         recoveries.spo2_percentage,
         recoveries.skin_temp_celsius,
         recoveries.is_user_calibrating,
+        sleeps.is_nap as is_from_nap,
         -- a recovery belongs to the wake day of its sleep; without a live sleep it has no
         -- day, so the inner join keeps it out of silver's day-assigned set (and gold)
         sleeps.sleep_date as recovery_date,
@@ -34,11 +37,21 @@ assigned as (
     inner join sleeps on recoveries.sleep_id = sleeps.sleep_id
 ),
 
+one_per_cycle as (
+    -- a recovery may belong to a nap (WHOOP scores a nap when it is the cycle's only sleep),
+    -- and on some days a nap gets a second recovery for a cycle that already has one: the
+    -- cycle's recovery is then its main sleep's; among equals the latest version wins
+    select * from assigned
+    qualify row_number() over (
+        partition by cycle_id order by is_from_nap asc, updated_at desc, sleep_id desc
+    ) = 1
+),
+
 final as (
     select
         *,
         {{ date_key('recovery_date') }} as date_key
-    from assigned
+    from one_per_cycle
 )
 
 select * from final

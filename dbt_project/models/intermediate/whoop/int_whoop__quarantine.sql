@@ -1,7 +1,50 @@
 {#- Every live silver row that breaks a DQ rule (docs/data-model.md), one row per broken rule.
     Facts anti-join this model, so a quarantined record never reaches gold. Nulls pass: WHOOP
-    leaves unknown optional fields out. -#}
+    leaves unknown optional fields out. Rule `unparsable_field`: a field whose value has the
+    wrong type or format (staging's safe casts gave null); the reason names field and value.
+    Such a record has no trustworthy day, so its date_key is null. -#}
 with
+
+{% set parsed = [
+    ('cycle', 'stg_whoop__cycles'),
+    ('sleep', 'stg_whoop__sleeps'),
+    ('recovery', 'stg_whoop__recoveries'),
+    ('workout', 'stg_whoop__workouts'),
+    ('body_measurement', 'stg_whoop__body_measurements'),
+] %}
+
+unparsable as (
+    {%- for resource, model in parsed %}
+        select
+            '{{ resource }}' as resource,
+            {% if resource == 'body_measurement' -%}
+                cast(user_id as varchar)
+            {%- else -%}
+                record_id
+            {%- endif %} as record_key,
+            user_id,
+            cast(null as integer) as date_key,
+            'unparsable_field' as rule,
+            'unparsable field(s): ' || rtrim(unparsable_fields, '; ') as reason,
+            {% if resource == 'body_measurement' -%}
+                fetched_at as updated_at,
+            {%- else -%}
+                updated_at,
+            {%- endif %}
+            load_timestamp
+        from {{ ref(model) }}
+        where unparsable_fields is not null
+        {%- if resource == 'recovery' %}
+            -- one row per cycle even when both of its recoveries (main sleep and nap) are broken
+            qualify row_number() over (
+                partition by record_id order by updated_at desc, sleep_id desc
+            ) = 1
+        {%- endif %}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
+),
 
 recoveries as (
     select * from {{ ref('int_recoveries_day_assigned') }}
@@ -100,6 +143,8 @@ workout_checks as (
 ),
 
 unioned as (
+    select * from unparsable
+    union all
     select * from recovery_checks
     union all
     select * from cycle_checks

@@ -28,12 +28,15 @@ recent_workouts as (
 ),
 
 sleep_history as (
-    -- every cycle a touched sleep ever pointed at (tombstones carry no cycle_id)
+    -- every cycle a touched sleep ever pointed at (tombstones carry no cycle_id; a cycle_id
+    -- that does not parse points at no cycle)
     select distinct
         raw_sleep.record_id as sleep_id,
         cast({{ json_get_bigint('raw_sleep.payload', 'cycle_id') }} as varchar) as cycle_id
     from {{ source('whoop', 'raw_sleep') }} as raw_sleep
-    where not raw_sleep.is_tombstone
+    where
+        not raw_sleep.is_tombstone
+        and {{ json_get_bigint('raw_sleep.payload', 'cycle_id') }} is not null
 ),
 
 recovery_history as (

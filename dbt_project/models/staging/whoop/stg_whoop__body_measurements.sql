@@ -18,6 +18,13 @@ renamed as (
         ---------- timestamps (UTC)
         updated_at as fetched_at,
 
+        ---------- fields whose value does not parse (the record goes to the quarantine)
+        {{ unparsable_fields([
+            json_field('height_meter', 'double'),
+            json_field('weight_kilogram', 'double'),
+            json_field('max_heart_rate', 'double'),
+        ]) }} as unparsable_fields,
+
         ---------- lineage
         load_timestamp,
         source_file

@@ -7,7 +7,8 @@ live as (
 renamed as (
     select
         ---------- ids
-        cast(record_id as bigint) as cycle_id,
+        {{ safe_to_bigint('record_id') }} as cycle_id,
+        record_id,
         cast(user_id as bigint) as user_id,
 
         ---------- strings
@@ -28,6 +29,19 @@ renamed as (
         {{ parse_utc_timestamp(json_get_text('payload', 'end')) }} as end_at_utc,
         {{ parse_utc_timestamp(json_get_text('payload', 'created_at')) }} as created_at,
         updated_at,
+
+        ---------- fields whose value does not parse (the record goes to the quarantine)
+        {{ unparsable_fields([
+            ('id', 'record_id', 'bigint'),
+            json_field('timezone_offset', 'tz_offset'),
+            json_field('score.strain', 'double'),
+            json_field('score.kilojoule', 'double'),
+            json_field('score.average_heart_rate', 'double'),
+            json_field('score.max_heart_rate', 'double'),
+            json_field('start', 'timestamp'),
+            json_field('end', 'timestamp'),
+            json_field('created_at', 'timestamp'),
+        ]) }} as unparsable_fields,
 
         ---------- lineage
         load_timestamp,

@@ -1,15 +1,21 @@
 with
 
+-- WHOOP's recovery.deleted carries the sleep UUID, so recovery tombstones are keyed by
+-- sleep_id (a tombstone's record_id holds its `key`). A recovery is identified by
+-- (cycle, sleep): WHOOP can give a nap a recovery of its own in a cycle that has one
 live as (
-    -- WHOOP's recovery.deleted carries the sleep UUID, so recovery tombstones are keyed by
-    -- sleep_id (a tombstone's record_id holds its `key`)
-    {{ whoop_live_records(source('whoop', 'raw_recovery'), tombstone_key_path='sleep_id') }}
+    {{ whoop_live_records(
+        source('whoop', 'raw_recovery'),
+        tombstone_key_path='sleep_id',
+        partition_by='record_id, ' ~ json_get_text('payload', 'sleep_id')
+    ) }}
 ),
 
 renamed as (
     select
         ---------- ids
-        cast(record_id as bigint) as cycle_id,
+        {{ safe_to_bigint('record_id') }} as cycle_id,
+        record_id,
         {{ json_get_text('payload', 'sleep_id') }} as sleep_id,
         cast(user_id as bigint) as user_id,
 
@@ -28,6 +34,19 @@ renamed as (
         ---------- timestamps (UTC)
         {{ parse_utc_timestamp(json_get_text('payload', 'created_at')) }} as created_at,
         updated_at,
+
+        ---------- fields whose value does not parse (the record goes to the quarantine)
+        {{ unparsable_fields([
+            ('cycle_id', 'record_id', 'bigint'),
+            json_field('sleep_id', 'uuid'),
+            json_field('score.user_calibrating', 'boolean'),
+            json_field('score.recovery_score', 'double'),
+            json_field('score.resting_heart_rate', 'double'),
+            json_field('score.hrv_rmssd_milli', 'double'),
+            json_field('score.spo2_percentage', 'double'),
+            json_field('score.skin_temp_celsius', 'double'),
+            json_field('created_at', 'timestamp'),
+        ]) }} as unparsable_fields,
 
         ---------- lineage
         load_timestamp,

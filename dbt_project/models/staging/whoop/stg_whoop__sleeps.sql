@@ -8,6 +8,7 @@ renamed as (
     select
         ---------- ids
         cast(record_id as varchar) as sleep_id,
+        record_id,
         {{ json_get_bigint('payload', 'cycle_id') }} as cycle_id,
         cast(user_id as bigint) as user_id,
 
@@ -56,6 +57,33 @@ renamed as (
         {{ parse_utc_timestamp(json_get_text('payload', 'end')) }} as end_at_utc,
         {{ parse_utc_timestamp(json_get_text('payload', 'created_at')) }} as created_at,
         updated_at,
+
+        ---------- fields whose value does not parse (the record goes to the quarantine)
+        {{ unparsable_fields([
+            ('id', 'record_id', 'uuid'),
+            json_field('cycle_id', 'bigint'),
+            json_field('nap', 'boolean'),
+            json_field('timezone_offset', 'tz_offset'),
+            json_field('score.stage_summary.total_in_bed_time_milli', 'double'),
+            json_field('score.stage_summary.total_awake_time_milli', 'double'),
+            json_field('score.stage_summary.total_no_data_time_milli', 'double'),
+            json_field('score.stage_summary.total_light_sleep_time_milli', 'double'),
+            json_field('score.stage_summary.total_slow_wave_sleep_time_milli', 'double'),
+            json_field('score.stage_summary.total_rem_sleep_time_milli', 'double'),
+            json_field('score.stage_summary.sleep_cycle_count', 'bigint'),
+            json_field('score.stage_summary.disturbance_count', 'bigint'),
+            json_field('score.sleep_needed.baseline_milli', 'double'),
+            json_field('score.sleep_needed.need_from_sleep_debt_milli', 'double'),
+            json_field('score.sleep_needed.need_from_recent_strain_milli', 'double'),
+            json_field('score.sleep_needed.need_from_recent_nap_milli', 'double'),
+            json_field('score.respiratory_rate', 'double'),
+            json_field('score.sleep_performance_percentage', 'double'),
+            json_field('score.sleep_consistency_percentage', 'double'),
+            json_field('score.sleep_efficiency_percentage', 'double'),
+            json_field('start', 'timestamp'),
+            json_field('end', 'timestamp'),
+            json_field('created_at', 'timestamp'),
+        ]) }} as unparsable_fields,
 
         ---------- lineage
         load_timestamp,

@@ -8,6 +8,7 @@ renamed as (
     select
         ---------- ids
         cast(record_id as varchar) as workout_id,
+        record_id,
         cast(user_id as bigint) as user_id,
         {{ json_get_bigint('payload', 'sport_id') }} as legacy_sport_id,
 
@@ -45,6 +46,30 @@ renamed as (
         {{ parse_utc_timestamp(json_get_text('payload', 'end')) }} as end_at_utc,
         {{ parse_utc_timestamp(json_get_text('payload', 'created_at')) }} as created_at,
         updated_at,
+
+        ---------- fields whose value does not parse (the record goes to the quarantine)
+        {{ unparsable_fields([
+            ('id', 'record_id', 'uuid'),
+            json_field('sport_id', 'bigint'),
+            json_field('timezone_offset', 'tz_offset'),
+            json_field('score.strain', 'double'),
+            json_field('score.average_heart_rate', 'double'),
+            json_field('score.max_heart_rate', 'double'),
+            json_field('score.kilojoule', 'double'),
+            json_field('score.percent_recorded', 'double'),
+            json_field('score.distance_meter', 'double'),
+            json_field('score.altitude_gain_meter', 'double'),
+            json_field('score.altitude_change_meter', 'double'),
+            json_field('score.zone_durations.zone_zero_milli', 'double'),
+            json_field('score.zone_durations.zone_one_milli', 'double'),
+            json_field('score.zone_durations.zone_two_milli', 'double'),
+            json_field('score.zone_durations.zone_three_milli', 'double'),
+            json_field('score.zone_durations.zone_four_milli', 'double'),
+            json_field('score.zone_durations.zone_five_milli', 'double'),
+            json_field('start', 'timestamp'),
+            json_field('end', 'timestamp'),
+            json_field('created_at', 'timestamp'),
+        ]) }} as unparsable_fields,
 
         ---------- lineage
         load_timestamp,

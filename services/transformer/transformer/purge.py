@@ -24,6 +24,28 @@ log = logging.getLogger(__name__)
 
 OWNED_SCHEMAS = ("silver", "gold")
 NOT_OURS = frozenset({"fact_predictions"})  # the scorer's table
+# Diagnostics that quote failing rows as text (failed data tests) rather than by user column.
+SAMPLE_COLUMNS = (
+    ("silver.dq_test_failures", "sample_keys"),
+    ("gold.mart_data_quality", "failure_sample"),
+)
+
+
+def _scrub_samples(warehouse: Warehouse, user_id: int) -> None:
+    """Drop failed-test samples that quote the member (false positives only lose diagnostics)."""
+    member = int(user_id)
+    existing = {
+        f"{r['s']}.{r['t']}".lower()
+        for r in warehouse.query(
+            "select table_schema as s, table_name as t from information_schema.tables"
+        )
+    }
+    with warehouse.exclusive():
+        for table, column in SAMPLE_COLUMNS:
+            if table in existing:
+                warehouse.execute(
+                    f"delete from {table} where {column} like '%{member}%'"  # noqa: S608
+                )
 
 
 async def purge_members(
@@ -34,6 +56,7 @@ async def purge_members(
         deleted = await asyncio.to_thread(
             delete_user_rows, warehouse, user_id, OWNED_SCHEMAS, keep=NOT_OURS
         )
+        await asyncio.to_thread(_scrub_samples, warehouse, user_id)
         log.info(
             "purged member from silver and gold",
             extra={"user_id": user_id, "rows": sum(deleted.values())},

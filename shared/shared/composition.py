@@ -47,6 +47,22 @@ def build_warehouse(settings: PlatformSettings) -> Warehouse:
     return DuckDBWarehouse.from_settings(settings)
 
 
+def build_reader_warehouse(settings: PlatformSettings) -> Warehouse:
+    """What readers (dashboard, ``wdp warehouse query``) query: the published, audited version.
+
+    DuckDB: the published file, read-only and lock-free, so a reader never waits on a load or
+    a dbt build. Snowflake readers never block on writers anyway; they address the
+    ``*_PUBLISHED`` schemas through their schema settings.
+    """
+    if settings.warehouse == "snowflake":
+        from shared.adapters.warehouse.snowflake import SnowflakeWarehouse
+
+        return SnowflakeWarehouse.from_settings(settings)
+    from shared.adapters.warehouse.published import PublishedDuckDB
+
+    return PublishedDuckDB(settings.duckdb_published_file)
+
+
 def build_secret_store(settings: PlatformSettings) -> SecretStore:
     """Key Vault when ``WDP_KEY_VAULT_URL`` is set (Azure), environment variables otherwise.
 

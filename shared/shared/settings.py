@@ -96,6 +96,11 @@ class PlatformSettings(BaseSettings):
     duckdb_path: Path | None = Field(
         default=None, description="DuckDB file (default <data_dir>/warehouse.duckdb)."
     )
+    duckdb_published_path: Path | None = Field(
+        default=None,
+        description="Published (audited) copy readers query without waiting on writers "
+        "(default <warehouse file stem>.published.duckdb beside it).",
+    )
     snowflake_account: str | None = Field(default=None, description="Snowflake account identifier.")
     snowflake_user: str | None = Field(default=None, description="Snowflake user of the service.")
     snowflake_password: SecretStr | None = Field(
@@ -204,6 +209,14 @@ class PlatformSettings(BaseSettings):
     def duckdb_file(self) -> Path:
         """The DuckDB warehouse file."""
         return self.duckdb_path or (self.data_dir / "warehouse.duckdb")
+
+    @property
+    def duckdb_published_file(self) -> Path:
+        """The published DuckDB file readers query (write-audit-publish)."""
+        if self.duckdb_published_path is not None:
+            return self.duckdb_published_path
+        warehouse = self.duckdb_file
+        return warehouse.with_name(f"{warehouse.stem}.published{warehouse.suffix}")
 
     @property
     def token_db_path(self) -> Path:

@@ -179,13 +179,26 @@ def test_poison_message_is_dead_lettered_and_replayable(demo: DemoResult) -> Non
 
 
 def _member_rows(data_dir: Path, user_id: int) -> dict[str, int]:
-    """Rows of the member in every warehouse table that holds member data (any layer)."""
+    """Rows of the member in every table that holds member data: every layer of the writers'
+    warehouse and the published copy readers query."""
     from shared.adapters.warehouse.duckdb import DuckDBWarehouse
+    from shared.adapters.warehouse.published import PublishedDuckDB
     from shared.warehouse_purge import user_tables
 
-    warehouse = DuckDBWarehouse(PlatformSettings(data_dir=data_dir).duckdb_file)
+    settings = PlatformSettings(data_dir=data_dir)
+    out: dict[str, int] = {}
+    readers = PublishedDuckDB(settings.duckdb_published_file)
+    for schema, table, column in user_tables(readers, ("bronze", "gold")):
+        where = (
+            f"{column} like '%/user_id={user_id}/%'"
+            if column == "blob_path"
+            else f"{column} = {user_id}"
+        )
+        rows = readers.query(f"select count(*) as n from {schema}.{table} where {where}")
+        if rows[0]["n"]:
+            out[f"published:{schema}.{table}"] = int(rows[0]["n"])
+    warehouse = DuckDBWarehouse(settings.duckdb_file)
     try:
-        out: dict[str, int] = {}
         for schema, table, column in user_tables(warehouse, ("bronze", "silver", "gold")):
             where = (
                 f"{column} like '%/user_id={user_id}/%'"

@@ -33,7 +33,8 @@ def create_app(
 
     Args:
         settings: dashboard settings (default: from ``WDP_DASHBOARD_*``).
-        warehouse: a ready ``Warehouse`` (tests); default: ``build_warehouse(platform)``.
+        warehouse: a ready ``Warehouse`` (tests); default: the published, audited gold
+            (``build_reader_warehouse(platform)``).
         platform: platform settings for the default warehouse (default: from ``WDP_*``).
     """
     container = bootstrap(settings, platform=platform, warehouse=warehouse)

@@ -1,7 +1,8 @@
 """The dashboard's composition root: settings → warehouse (via the port) → service.
 
-Only :func:`shared.composition.build_warehouse` chooses DuckDB or Snowflake; tests pass a fake
-or a tmp-path DuckDB warehouse instead.
+Only :func:`shared.composition.build_reader_warehouse` chooses DuckDB or Snowflake (the
+published, audited version, which never waits on writers); tests pass a fake or a tmp-path
+DuckDB warehouse instead.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dashboard.auth import ApiKeyAuthenticator
 from dashboard.handlers import DashboardService
 from dashboard.repository import GoldReader
 from dashboard.settings import DashboardSettings
-from shared.composition import build_warehouse
+from shared.composition import build_reader_warehouse
 from shared.ports import Warehouse
 from shared.settings import PlatformSettings
 
@@ -48,7 +49,7 @@ def bootstrap(
     settings = settings or DashboardSettings()
     owns = warehouse is None
     if warehouse is None:
-        warehouse = build_warehouse(platform or PlatformSettings())
+        warehouse = build_reader_warehouse(platform or PlatformSettings())
     reader = GoldReader(
         warehouse, gold_schema=settings.gold_schema, bronze_schema=settings.bronze_schema
     )

@@ -129,6 +129,8 @@ class ScoreHandler:
         published: list[PredictionsWritten] = []
         for user_id in users:
             published += await self.score_user(user_id, None)
+        if published:
+            await asyncio.to_thread(self.repository.publish)
         log.info("rescored all users", extra={"users": len(users)})
         return published
 
@@ -153,6 +155,8 @@ class ScoreHandler:
             async with self._lock:
                 removed = await asyncio.to_thread(self.repository.delete_user, user_id)
             log.info("purged member predictions", extra={"user_id": user_id, "rows": removed})
+        if purged:
+            await asyncio.to_thread(self.repository.publish)  # readers stop seeing them now
         if await self.refresh_model():
             return await self.rescore_all()
         published: list[PredictionsWritten] = []
@@ -160,6 +164,8 @@ class ScoreHandler:
             if user_id in purged:
                 continue
             published += await self.score_user(user_id, since)
+        if published:
+            await asyncio.to_thread(self.repository.publish)
         return published
 
     async def score_user(self, user_id: int, since: date | None) -> list[PredictionsWritten]:

@@ -82,6 +82,15 @@ class PredictionRepository:
                 self.warehouse.execute(f"delete from {PREDICTIONS_TABLE} {where}")  # noqa: S608
         return count
 
+    def publish(self) -> int | None:
+        """Publish ``fact_predictions`` to readers (write-audit-publish); rows, or ``None``.
+
+        ``None`` when the warehouse has no separate published version (test fakes).
+        """
+        if not self.warehouse.publishes:
+            return None
+        return self.warehouse.publish([PREDICTIONS_TABLE]).get(PREDICTIONS_TABLE, 0)
+
     def read_gold(self, user_id: int) -> GoldFrames:
         """All gold facts of one user (full history: rolling features need it)."""
         return read_gold(self.warehouse, user_id)

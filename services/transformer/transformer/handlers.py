@@ -69,6 +69,8 @@ class TransformHandler:
         self.last_test_failure: DbtBuildFailed | None = None
         self.recorded_failures: list[DataTestFailure] = []
         self._last_build = 0.0
+        self._last_publish = time.monotonic()
+        self.publications: list[dict[str, int]] = []
         self._runner_lock = asyncio.Lock()
 
     async def handle_batch(self, deliveries: Sequence[Delivery]) -> None:
@@ -78,6 +80,8 @@ class TransformHandler:
         if purged:
             async with self._runner_lock:
                 self.published.append(await purge_members(self.warehouse, self.bus, purged))
+                # deletion needs no audit: readers must stop seeing the member now
+                await asyncio.to_thread(self._publish_exclusive)
             messages = [m for m in messages if m.files or m.rows_by_resource]
         if not messages:
             return
@@ -107,6 +111,8 @@ class TransformHandler:
                 self.pending_tests.update(request.select or (ALL_NODES,))
                 self.pending_tests.update(self.tests_awaiting_data)
                 self.tests_awaiting_data.clear()
+            else:  # the interleaved build passed every test: this version is audited
+                await asyncio.to_thread(self._publish_exclusive)
             after = await asyncio.to_thread(read_changes, self.warehouse, batch_ids)
         await self._announce(messages, batch_ids, before.merge(after), outcome)
 
@@ -118,8 +124,10 @@ class TransformHandler:
         class docstring) and kept in ``last_test_failure``; its selection is tested again only
         after the next build, i.e. when new data arrived.
         """
-        idle = time.monotonic() - self._last_build >= self.settings.tests_idle_s
-        if not self.pending_tests or not (idle or force):
+        now = time.monotonic()
+        idle = now - self._last_build >= self.settings.tests_idle_s
+        overdue = now - self._last_publish >= self.settings.publish_max_lag_s
+        if not self.pending_tests or not (idle or overdue or force):
             return None
         async with self._runner_lock:
             pending = self.pending_tests
@@ -131,7 +139,9 @@ class TransformHandler:
             outcome = await asyncio.to_thread(self._build_exclusive, request)
             if outcome.success:
                 self.last_test_failure = None
+                await asyncio.to_thread(self._publish_exclusive)
                 return outcome
+            self._last_publish = time.monotonic()  # a failed audit waits for new data, not lag
             self.tests_awaiting_data.update(select)
             self.last_test_failure = DbtBuildFailed(outcome.failures, outcome.error)
             records = await asyncio.to_thread(self._record_failures_exclusive, outcome)
@@ -139,8 +149,8 @@ class TransformHandler:
         for record in records:
             self.metrics.data_test_failed(record.test_name)
         log.error(
-            "deferred dbt data tests failed; recorded in the data-quality mart, tested again "
-            "when new data arrives",
+            "gold audit failed: dbt data tests failed; readers stay on the last published "
+            "version; recorded in the data-quality mart, tested again when new data arrives",
             extra={
                 "select": list(select),
                 "failed_tests": [
@@ -151,6 +161,32 @@ class TransformHandler:
             },
         )
         return outcome
+
+    def _publish_exclusive(self) -> dict[str, int]:
+        """Publish the audited gold (and the bronze quarantine the DQ page reads) to readers.
+
+        Every gold base table except the scorer's ``fact_predictions`` (the scorer publishes
+        that itself). Adapters without a published version (test fakes) publish nothing.
+        """
+        if not self.warehouse.publishes:
+            return {}
+        with self.warehouse.exclusive():
+            tables = [
+                f"{r['s']}.{r['t']}".lower()
+                for r in self.warehouse.query(
+                    "select table_schema as s, table_name as t from information_schema.tables "
+                    "where table_type = 'BASE TABLE' and ((lower(table_schema) = 'gold' "
+                    "and lower(table_name) <> 'fact_predictions') or (lower(table_schema) = "
+                    "'bronze' and lower(table_name) in ('quarantine_files', "
+                    "'quarantine_records')))"
+                )
+            ]
+            rows = self.warehouse.publish(sorted(tables)) if tables else {}
+        self._last_publish = time.monotonic()
+        self.publications.append(rows)
+        self.metrics.gold_published()
+        log.info("gold published to readers", extra={"tables": len(rows)})
+        return rows
 
     def _record_failures_exclusive(self, outcome: BuildOutcome) -> list[DataTestFailure]:
         """Write the failed tests to the DQ table and rebuild the mart, under one lock."""

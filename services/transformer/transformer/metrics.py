@@ -10,6 +10,7 @@ from opentelemetry import metrics
 
 METER_NAME = "wdp.transformer"
 DATA_TEST_FAILURES = "wdp.transformer.data_test_failures"
+GOLD_PUBLICATIONS = "wdp.transformer.gold_publications"
 
 
 class TransformerMetrics:
@@ -22,7 +23,16 @@ class TransformerMetrics:
             unit="{test}",
             description="Data tests that failed in a test run (each failing test once per run)",
         )
+        self.gold_publications = meter.create_counter(
+            GOLD_PUBLICATIONS,
+            unit="{publication}",
+            description="Audited gold versions published to readers",
+        )
 
     def data_test_failed(self, test_name: str) -> None:
         """Count one failing data test, labelled with the test's name."""
         self.data_test_failures.add(1, {"test": test_name})
+
+    def gold_published(self) -> None:
+        """Count one publication of audited gold."""
+        self.gold_publications.add(1)

@@ -46,10 +46,16 @@ class TransformerSettings(BaseSettings):
     )
     deferred_data_tests: bool = Field(
         default=True,
-        description="On incremental builds, build models and announce gold at once; run the "
-        "data tests of everything built since the last test run when the consumer has been "
-        "idle for tests_idle_s (failures are logged and shown in health). False runs dbt's "
-        "interleaved build and announces only after every test passed",
+        description="Build models and announce gold to the scorer at once; run the data "
+        "tests (the audit) when the consumer has been idle for tests_idle_s, and publish gold "
+        "to readers only when they pass. False runs dbt's interleaved build and publishes and "
+        "announces only after every test passed",
+    )
+    publish_max_lag_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Under continuous ingest, audit and publish at least this often even "
+        "without an idle period (readers' staleness bound), s",
     )
     tests_idle_s: float = Field(
         default=5.0,

@@ -45,6 +45,9 @@ class LoadResult:
 class Warehouse(abc.ABC):
     """Loads bronze files and answers queries."""
 
+    #: whether :meth:`publish` exists (write-audit-publish); fakes and readers say no
+    publishes: bool = False
+
     @abc.abstractmethod
     def ensure_schema(self) -> None:
         """Create raw tables, load history and quarantine tables if absent (idempotent)."""
@@ -72,6 +75,18 @@ class Warehouse(abc.ABC):
         no such lock, so the default is a no-op.
         """
         yield
+
+    def publish(self, tables: Sequence[str]) -> dict[str, int]:
+        """Make audited ``tables`` (``schema.table``) visible to readers, atomically.
+
+        Write-audit-publish: writers build and test in the warehouse; only a version whose
+        audit passed is published, and readers (dashboard, BI, ``wdp warehouse query``) see
+        the published version only. Returns rows published per table.
+
+        Raises:
+            NotImplementedError: the adapter has no separate published version.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot publish")
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

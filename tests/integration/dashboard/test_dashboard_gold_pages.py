@@ -314,6 +314,16 @@ def test_cli_export_csv_reads_the_configured_warehouse(world: GoldWorld, tmp_pat
 
     from wdp_cli.main import app
 
+    # Exports read what readers see: the published, audited gold (the transformer publishes
+    # after its audit passes; here the fixture's gold is published directly).
+    gold = [
+        f"gold.{r['t']}"
+        for r in world.warehouse.query(
+            "select table_name as t from information_schema.tables "
+            "where table_schema = 'gold' and table_type = 'BASE TABLE'"
+        )
+    ]
+    world.warehouse.publish(gold)
     result = CliRunner().invoke(
         app,
         ["dashboard", "export-csv", "--out", str(tmp_path / "out")],

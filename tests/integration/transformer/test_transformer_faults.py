@@ -530,3 +530,80 @@ def test_with_no_new_data_the_transformer_takes_no_build_and_no_lock(
     assert run.builds_when_idle == 0
     assert run.locks_when_idle == 0
     assert run.retested_on_new_data
+
+
+# ------------------------------------------------------------------ write, audit, publish
+
+_HOLD_LOCK = """
+import sys, time
+from pathlib import Path
+from shared.adapters.warehouse.duckdb import DuckDBWarehouse
+wh = DuckDBWarehouse(Path(sys.argv[1]))
+with wh.connection():  # the writer's lock and a read-write handle on the file, like dbt
+    print("holding", flush=True)
+    sys.stdin.readline()
+"""
+
+
+def test_a_failed_audit_keeps_readers_on_the_last_good_gold(tmp_path: Path) -> None:
+    """Readers see only audited gold: a failing data test publishes nothing, the previous
+    version stays readable, and readers never wait on a writer holding the warehouse."""
+    import subprocess
+    import sys
+
+    from shared.adapters.warehouse.bronze import WarehouseLockTimeout
+    from shared.adapters.warehouse.published import PublishedDuckDB
+
+    user = generate_user(GOOD_SEED, 0, date(2025, 1, 1), DAYS)
+    uid = user.user_id
+    with running_pipeline(tmp_path) as (p, loop):
+        readers = PublishedDuckDB(p.warehouse.published_path)
+        assert readers.query("select count(*) as n from information_schema.tables") == [
+            {"n": 0}
+        ]  # nothing published before the first audit passed
+        resources = ("cycle", "sleep", "recovery", "workout")
+        loop.run_until_complete(
+            p.load_and_wait([p.write(r, uid, user.records(r)) for r in resources])
+        )
+        audit = loop.run_until_complete(p.service.handler.run_deferred_tests(force=True))
+        assert audit is not None and audit.success
+        sql = f"select count(*) as n from gold.fact_sleep where user_key = {uid}"
+        good = readers.query(sql)[0]["n"]
+        assert good > 0 and good == p.query(sql)[0]["n"]
+        published = {
+            f"{r['s']}.{r['t']}"
+            for r in readers.query(
+                "select table_schema as s, table_name as t from information_schema.tables"
+            )
+        }
+        assert {"gold.fact_sleep", "gold.fact_daily_recovery", "gold.dim_date"} <= published
+
+        # A sleep past the calendar makes gold's relationships test fail: the audit fails.
+        late = copy.deepcopy(next(s for s in user.records("sleep") if not s["nap"]))
+        late["id"], late["cycle_id"] = str(uuid.UUID(int=0xBAD)), 990_000_002
+        late["start"], late["end"] = "2031-06-01T23:00:00.000Z", "2031-06-02T07:00:00.000Z"
+        loop.run_until_complete(p.load_and_wait([p.write("sleep", uid, [late])]))
+        failed = loop.run_until_complete(p.service.handler.run_deferred_tests(force=True))
+        assert failed is not None and not failed.success
+        assert p.query(sql)[0]["n"] == good + 1  # the writers' gold has the unaudited row
+        assert readers.query(sql)[0]["n"] == good  # readers stay on the last good version
+        assert len(p.service.handler.publications) == 1
+
+        # Readers never wait on writers: another process holds the lock and the file.
+        holder = subprocess.Popen(
+            [sys.executable, "-c", _HOLD_LOCK, str(p.warehouse.path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+            assert readers.query(sql)[0]["n"] == good
+            writer_side = DuckDBWarehouse(p.warehouse.path, lock_timeout_s=0.2)
+            with pytest.raises(WarehouseLockTimeout):  # the peer: the live file does wait
+                writer_side.query(sql)
+        finally:
+            assert holder.stdin is not None
+            holder.stdin.write("done\n")
+            holder.stdin.close()
+            holder.wait(timeout=60)

@@ -66,6 +66,7 @@ def test_query_prints_rows_as_json(loaded: DuckDBWarehouse, tmp_path: Path) -> N
             "--json",
             "--limit",
             "2",
+            "--live",
             "--data-dir",
             str(tmp_path / "data"),
         ],

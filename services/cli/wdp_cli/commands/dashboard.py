@@ -74,11 +74,11 @@ def export_csv(
     """Export the gold tables as CSV for the Power BI project's CSV data source."""
     from dashboard.export import export_gold_csv
     from dashboard.settings import DashboardSettings
-    from shared.composition import build_warehouse
+    from shared.composition import build_reader_warehouse
     from shared.settings import PlatformSettings
 
     platform = PlatformSettings(data_dir=data_dir) if data_dir else PlatformSettings()
-    warehouse = build_warehouse(platform)
+    warehouse = build_reader_warehouse(platform)
     try:
         written = export_gold_csv(
             warehouse, out, gold_schema=DashboardSettings().gold_schema, user_ids=user or None

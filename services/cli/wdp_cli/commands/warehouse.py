@@ -76,12 +76,22 @@ def query(
         bool, typer.Option("--json", help="print rows as JSON lines instead of a table")
     ] = False,
     limit: Annotated[int, typer.Option("--limit", min=1, help="rows to print at most")] = 100,
+    live: Annotated[
+        bool,
+        typer.Option(
+            "--live",
+            help="query the writers' warehouse (bronze, silver, unaudited gold; waits for the "
+            "write lock) instead of the published, audited gold readers see",
+        ),
+    ] = False,
     data_dir: DataDir = None,
 ) -> None:
-    """Run one SQL statement against the configured warehouse and print the rows."""
-    from shared.composition import build_warehouse
+    """Run one SQL statement and print the rows; by default against the published version
+    (audited gold and the bronze quarantine), which never waits on loads or dbt builds."""
+    from shared.composition import build_reader_warehouse, build_warehouse
 
-    wh = build_warehouse(_settings(data_dir))
+    settings = _settings(data_dir)
+    wh = build_warehouse(settings) if live else build_reader_warehouse(settings)
     try:
         rows = wh.query(sql)
     finally:

@@ -54,6 +54,7 @@ from shared.adapters.warehouse.bronze import (
 )
 from shared.adapters.warehouse.coalesce import CoalescedFile, coalesce
 from shared.adapters.warehouse.filelock import InterProcessLock, lock_for
+from shared.adapters.warehouse.published import publish_tables, published_path_for
 from shared.ports.warehouse import BronzeFile, LoadResult, Warehouse
 from shared.settings import PlatformSettings
 
@@ -328,14 +329,18 @@ class DuckDBWarehouse(Warehouse):
             DuckDB spills to ``<file>.tmp`` beyond it).
     """
 
+    publishes = True
+
     def __init__(
         self,
         path: Path,
         *,
         lock_timeout_s: float = 120.0,
         memory_limit: str | None = "512MB",
+        published_path: Path | None = None,
     ) -> None:
         self.path = path
+        self.published_path = published_path or published_path_for(path)
         self.lock_timeout_s = lock_timeout_s
         self.memory_limit = memory_limit
         self._lock: InterProcessLock = lock_for(path.with_name(path.name + ".lock"))
@@ -344,7 +349,7 @@ class DuckDBWarehouse(Warehouse):
     @classmethod
     def from_settings(cls, settings: PlatformSettings) -> DuckDBWarehouse:
         """The warehouse file under the data dir (``WDP_DUCKDB_PATH`` overrides it)."""
-        return cls(settings.duckdb_file)
+        return cls(settings.duckdb_file, published_path=settings.duckdb_published_file)
 
     # --- connections and locking ---------------------------------------------------------
 
@@ -368,6 +373,11 @@ class DuckDBWarehouse(Warehouse):
                 yield con
             finally:
                 con.close()
+
+    def publish(self, tables: Sequence[str]) -> dict[str, int]:
+        """Copy audited tables into the published file readers query (see ``published``)."""
+        with self.connection() as con:
+            return publish_tables(con, self.published_path, tables)
 
     def clone_to(self, target: Path) -> Path:
         """Copy the database file for dev/CI (DuckDB's stand-in for a zero-copy clone).

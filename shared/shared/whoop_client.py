@@ -41,6 +41,15 @@ class WhoopRequestError(TerminalError):
     """4xx other than 401/404/429: our request is wrong and retrying will not help."""
 
 
+class WhoopScopeMissing(WhoopRequestError):
+    """401 with ``error="insufficient_scope"``: the grant lacks this endpoint's scope.
+
+    Refreshing cannot add a scope and the grant itself is fine, so this is neither retried
+    nor a reason for ``needs_reauth``; only this endpoint is unavailable until the member
+    consents to the scope.
+    """
+
+
 class WhoopUnavailable(TransientError):
     """WHOOP kept failing (5xx, timeouts, truncated bodies, 429s) after every retry."""
 
@@ -179,6 +188,10 @@ class WhoopClient:
                 if resp.status_code == 429:
                     self.stats.throttled += 1
                     failure = "429"
+                elif resp.status_code == 401 and "insufficient_scope" in resp.headers.get(
+                    "WWW-Authenticate", ""
+                ):
+                    raise WhoopScopeMissing(f"{method} {path} → 401 insufficient_scope")
                 elif resp.status_code == 401 and user_id is not None:
                     # Another worker may have rotated the token while this request waited in
                     # the limiter: force_refresh re-reads the store under the refresh lock and
@@ -283,6 +296,7 @@ __all__ = [
     "WhoopClient",
     "WhoopNotFound",
     "WhoopRequestError",
+    "WhoopScopeMissing",
     "WhoopUnavailable",
     "iso_z",
 ]

@@ -44,7 +44,7 @@ from shared.messaging import outgoing_message, publish_message
 from shared.ports import BlobStore, MessageBus, OutgoingMessage, ReceivedMessage, TokenStore
 from shared.telemetry import current_trace_id, tracer
 from shared.whoop_auth import ReauthRequired
-from shared.whoop_client import WhoopClient, WhoopNotFound
+from shared.whoop_client import WhoopClient, WhoopNotFound, WhoopScopeMissing
 
 log = logging.getLogger(__name__)
 _tracer = tracer(__name__)
@@ -638,6 +638,8 @@ class Extractor:
             body = await self.client.get_json(BODY_MEASUREMENT_PATH, user_id=user_id)
         except WhoopNotFound:
             body = None  # no measurement on file
+        except WhoopScopeMissing:
+            body = None  # read:body_measurement not granted: the rest of the sync goes on
         if body is not None:
             line = {**body, "user_id": user_id}  # the API omits it (data-model.md)
             paths.append(

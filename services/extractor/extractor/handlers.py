@@ -37,13 +37,13 @@ from shared.contracts import (
     WebhookEventType,
     WebhookReceived,
 )
-from shared.contracts.messages import COLLECTION_RESOURCES
+from shared.contracts.messages import COLLECTION_RESOURCES, record_id_for
 from shared.errors import TerminalError
 from shared.jobs import JobRecord, JobStore
 from shared.messaging import outgoing_message, publish_message
 from shared.ports import BlobStore, MessageBus, ReceivedMessage, TokenStore
 from shared.telemetry import current_trace_id, tracer
-from shared.whoop_client import WhoopClient, WhoopNotFound
+from shared.whoop_client import WhoopClient, WhoopNotFound, v2_path
 
 log = logging.getLogger(__name__)
 _tracer = tracer(__name__)
@@ -239,7 +239,8 @@ class Extractor:
         sleep = await self._fetch_one(SPECS[Resource.SLEEP], user, event.record_id, job_id)
         if sleep is None or sleep.get("cycle_id") is None:
             return
-        cycle_id = str(sleep["cycle_id"])
+        # WHOOP's answer decides this path segment: checked like a webhook id before use.
+        cycle_id = record_id_for(Resource.CYCLE, sleep["cycle_id"])
         if kind is WebhookEventType.SLEEP_UPDATED:
             await self._fetch_one(SPECS[Resource.CYCLE], user, cycle_id, job_id, page=1)
             return
@@ -247,7 +248,9 @@ class Extractor:
         spec = SPECS[Resource.RECOVERY]
         fetched_at = self.clock()
         try:
-            recovery = await self.client.get_json(f"/v2/cycle/{cycle_id}/recovery", user_id=user)
+            recovery = await self.client.get_json(
+                v2_path("cycle", cycle_id, "recovery"), user_id=user
+            )
         except WhoopNotFound as exc:
             raise RecoveryNotReady(cycle_id) from exc
         await self._write_records(

@@ -122,7 +122,7 @@ async def bootstrap(
         connect=ConnectFlow(
             oauth=oauth, client=client, tokens=tokens, bus=bus, state=state, settings=settings
         ),
-        sync=SyncService(bus=bus, tokens=tokens, jobs=jobs),
+        sync=SyncService(bus=bus, tokens=tokens, jobs=jobs, settings=settings),
         auth=build_authenticator(settings),
         _owned=owned,
     )

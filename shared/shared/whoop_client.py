@@ -241,7 +241,8 @@ class WhoopClient:
             not path.startswith("/")
             or (url.scheme, url.host, url.port) != (base.scheme, base.host, base.port)
             or not rel.startswith(ALLOWED_PREFIXES)
-            or any(seg.lower() in ("", ".", "..", "%2e", "%2e%2e") for seg in rel.split("/")[1:])
+            or any(_dot_or_empty(seg) for seg in rel.split("/")[1:])
+            or any(_dot_or_empty(seg) for seg in path.split("?", 1)[0].split("/")[1:])
         ):
             raise UnsafeWhoopPath(f"refusing to request {path!r}: not a WHOOP v2 data path")
         return url
@@ -294,6 +295,11 @@ class WhoopClient:
     async def revoke(self, user_id: int) -> None:
         """``DELETE /v2/user/access`` with the user's token (WHOOP stops their webhooks)."""
         await self.request("DELETE", "/v2/user/access", user_id=user_id)
+
+
+def _dot_or_empty(segment: str) -> bool:
+    """``""``, ``.``, ``..`` and their percent-encoded spellings (servers may decode them)."""
+    return segment.lower().replace("%2e", ".") in ("", ".", "..")
 
 
 def _parses(resp: httpx.Response) -> bool:

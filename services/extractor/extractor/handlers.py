@@ -44,6 +44,7 @@ from shared.messaging import outgoing_message, publish_message
 from shared.ports import BlobStore, MessageBus, ReceivedMessage, TokenStore
 from shared.telemetry import current_trace_id, tracer
 from shared.whoop_client import WhoopClient, WhoopNotFound, v2_path
+from shared.whoop_ratelimit import at_backfill_priority
 
 log = logging.getLogger(__name__)
 _tracer = tracer(__name__)
@@ -353,6 +354,7 @@ class Extractor:
             return now - timedelta(days=self.settings.initial_backfill_days)
         return min(known) - timedelta(hours=self.settings.overlap_hours)
 
+    @at_backfill_priority
     async def sync(
         self,
         user_id: int,
@@ -566,6 +568,7 @@ class Extractor:
                 )
         return results
 
+    @at_backfill_priority
     async def reconcile_user(self, user_id: int) -> ReconcileResult:
         """Re-list recent days: write missed/changed records, tombstone vanished ones.
 

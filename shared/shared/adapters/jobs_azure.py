@@ -116,10 +116,14 @@ class BlobJobStore(JobStore):
         for attempt in range(_MAX_TRIES):
             pointer, etag = await self._read(name)
             if pointer is not None:
+                # The pointer carries the job itself: its winner may not have written the
+                # job blob yet, and that in-flight job must block just the same.
                 current = await self.get(str(pointer["job_id"]))
-                if current is not None and _unfinished(current, stale_after):
+                if current is None:
+                    current = job_from_dict(pointer["job"])
+                if _unfinished(current, stale_after):
                     return current
-            body = json.dumps({"job_id": job.job_id}).encode()
+            body = json.dumps({"job_id": job.job_id, "job": job_to_dict(job)}).encode()
             try:
                 if etag is None:
                     await blob.upload_blob(body, overwrite=False)

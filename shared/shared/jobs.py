@@ -15,7 +15,7 @@ import contextlib
 import json
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -61,6 +61,17 @@ class JobStore(abc.ABC):
     @abc.abstractmethod
     async def create(self, job: JobRecord) -> None:
         """Insert a job; a second insert of the same id is a no-op (redelivery-safe)."""
+
+    @abc.abstractmethod
+    async def create_exclusive(self, job: JobRecord, *, stale_after: timedelta) -> JobRecord | None:
+        """Create ``job`` unless its user already has an unfinished one; atomic per user.
+
+        "Unfinished" is ``queued`` or ``running`` and updated within ``stale_after`` (a job
+        whose extractor died must not lock its user out forever).
+
+        Returns:
+            ``None`` when the job was created, else the user's unfinished job (no write).
+        """
 
     @abc.abstractmethod
     async def update(
@@ -163,6 +174,7 @@ class SqliteJobStore(JobStore):
                     windows_total integer not null default 0,
                     windows_done integer not null default 0, error text
                 );
+                create index if not exists sync_jobs_user on sync_jobs (user_id, status);
                 create table if not exists sync_status (
                     user_id integer not null, resource text not null,
                     last_success_at text not null, latest_record_at text,
@@ -186,8 +198,11 @@ class SqliteJobStore(JobStore):
             conn.execute(sql, params)
 
     async def create(self, job: JobRecord) -> None:
-        await asyncio.to_thread(
-            self._exec,
+        await asyncio.to_thread(self._exec, *self._insert_sql(job))
+
+    @staticmethod
+    def _insert_sql(job: JobRecord) -> tuple[str, tuple[object, ...]]:
+        return (
             'insert into sync_jobs (job_id, user_id, reason, status, resources, start, "end", '
             "created_at, updated_at, windows_total) values (?,?,?,?,?,?,?,?,?,?) "
             "on conflict (job_id) do nothing",
@@ -204,6 +219,27 @@ class SqliteJobStore(JobStore):
                 job.windows_total,
             ),
         )
+
+    async def create_exclusive(self, job: JobRecord, *, stale_after: timedelta) -> JobRecord | None:
+        def _claim() -> str | None:
+            with contextlib.closing(self._connect()) as conn:
+                conn.isolation_level = None
+                conn.execute("begin immediate")  # check and insert under one write lock
+                try:
+                    row = conn.execute(
+                        "select job_id from sync_jobs where user_id = ? and status in "
+                        "('queued', 'running') and updated_at > ? order by created_at limit 1",
+                        (job.user_id, (datetime.now(UTC) - stale_after).isoformat()),
+                    ).fetchone()
+                    if row is not None:
+                        return str(row[0])
+                    conn.execute(*self._insert_sql(job))
+                    return None
+                finally:
+                    conn.execute("commit")
+
+        busy = await asyncio.to_thread(_claim)
+        return None if busy is None else await self.get(busy)
 
     async def update(
         self,

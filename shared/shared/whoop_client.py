@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -48,6 +49,38 @@ class WhoopScopeMissing(WhoopRequestError):
     nor a reason for ``needs_reauth``; only this endpoint is unavailable until the member
     consents to the scope.
     """
+
+
+class UnsafeWhoopPath(WhoopRequestError):
+    """A path that would leave WHOOP's data API (``..`` segments, an absolute URL, ...).
+
+    Raised before any grant is taken or any token is read, so a hostile id can never make
+    us send the user's bearer token to another path or host.
+    """
+
+
+#: Path prefixes of WHOOP's data API that we call; anything else is refused.
+ALLOWED_PREFIXES = ("/v2/",)
+
+
+def path_segment(value: str | int) -> str:
+    """One URL path segment, percent-encoded so it cannot add segments or a query.
+
+    ``/``, ``?``, ``#`` and ``%`` are quoted; ``.`` and ``..`` (which httpx, like every RFC
+    3986 client, would resolve against the path) and the empty segment are refused.
+
+    Raises:
+        UnsafeWhoopPath: the value cannot be one segment.
+    """
+    text = str(value)
+    if text in ("", ".", ".."):
+        raise UnsafeWhoopPath(f"{text!r} is not a usable path segment")
+    return quote(text, safe="")
+
+
+def v2_path(*segments: str | int) -> str:
+    """``/v2/<segment>/<segment>...`` with every segment quoted by :func:`path_segment`."""
+    return "/v2/" + "/".join(path_segment(s) for s in segments)
 
 
 class WhoopUnavailable(TransientError):
@@ -157,14 +190,15 @@ class WhoopClient:
             WhoopUnavailable: retries exhausted (transient).
             ReauthRequired: WHOOP rejected the *stored* refresh token (``invalid_grant``).
             WhoopAuthRejected: 401 kept coming although refreshing works (transient).
+            UnsafeWhoopPath: ``path`` would not stay under ``/v2/`` of the base URL.
         """
+        url = self._checked_url(path)
         if access_token is None:
             if user_id is None:
                 raise ValueError("give user_id or access_token")
             access_token = await self.tokens.access_token(user_id)
         auth_rounds = 0
         attempt = 0
-        url = f"{self.base_url}{path}"
         while True:
             await self.limiter.acquire()
             self.stats.requests += 1
@@ -226,6 +260,27 @@ class WhoopClient:
             if delay:
                 await self._sleep(delay)
 
+    def _checked_url(self, path: str) -> httpx.URL:
+        """The absolute URL of ``path``, after the same normalisation httpx applies.
+
+        Dot segments are resolved by httpx when it builds the request, so the check runs on
+        the normalised URL: host, scheme and the ``/v2/`` prefix must be the base URL's.
+        """
+        base = httpx.URL(self.base_url)
+        url = httpx.URL(f"{self.base_url}{path}")
+        root = base.raw_path.decode("ascii").rstrip("/")
+        raw = url.raw_path.decode("ascii").split("?", 1)[0]
+        rel = raw[len(root) :] if raw.startswith(root + "/") else ""
+        if (
+            not path.startswith("/")
+            or (url.scheme, url.host, url.port) != (base.scheme, base.host, base.port)
+            or not rel.startswith(ALLOWED_PREFIXES)
+            or any(_dot_or_empty(seg) for seg in rel.split("/")[1:])
+            or any(_dot_or_empty(seg) for seg in path.split("?", 1)[0].split("/")[1:])
+        ):
+            raise UnsafeWhoopPath(f"refusing to request {path!r}: not a WHOOP v2 data path")
+        return url
+
     async def get_json(
         self,
         path: str,
@@ -276,6 +331,11 @@ class WhoopClient:
         await self.request("DELETE", "/v2/user/access", user_id=user_id)
 
 
+def _dot_or_empty(segment: str) -> bool:
+    """``""``, ``.``, ``..`` and their percent-encoded spellings (servers may decode them)."""
+    return segment.lower().replace("%2e", ".") in ("", ".", "..")
+
+
 def _parses(resp: httpx.Response) -> bool:
     if not resp.content:
         return resp.status_code == 204
@@ -287,16 +347,20 @@ def _parses(resp: httpx.Response) -> bool:
 
 
 __all__ = [
+    "ALLOWED_PREFIXES",
     "PAGE_LIMIT",
     "ClientStats",
     "Page",
     "RetryPolicy",
     "MAX_AUTH_ROUNDS",
     "WhoopAuthRejected",
+    "UnsafeWhoopPath",
     "WhoopClient",
     "WhoopNotFound",
     "WhoopRequestError",
     "WhoopScopeMissing",
     "WhoopUnavailable",
     "iso_z",
+    "path_segment",
+    "v2_path",
 ]

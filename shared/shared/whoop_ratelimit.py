@@ -13,6 +13,13 @@ under a 15 s blob lease (the lease is the cross-replica mutex that ``BEGIN IMMED
 The server's ``X-RateLimit-*`` headers resync the local view: when WHOOP reports fewer
 remaining requests than we believe (another client of the same app, a restart), we add phantom
 grants; a 429 or ``Remaining: 0`` pauses everyone until ``X-RateLimit-Reset`` (+ jitter).
+
+Priority: webhooks (and every interactive call) go ahead of backfill pages. Backfill work runs
+inside :func:`backfill_priority` and may only take a grant while the trailing windows hold
+fewer than ``per_minute - backfill_reserve_per_minute`` and ``per_day -
+backfill_reserve_per_day`` grants, so that headroom is always there for a webhook, in every
+process, even while a 10-year backfill saturates its share. Waiting callers do not hold the
+in-process lock while they sleep, so a webhook never queues behind a parked backfill.
 """
 
 from __future__ import annotations
@@ -20,12 +27,16 @@ from __future__ import annotations
 import abc
 import asyncio
 import contextlib
+import functools
 import random
 import sqlite3
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
+from enum import IntEnum
 from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
 
 from shared.settings import PlatformSettings
 
@@ -33,13 +44,71 @@ MINUTE_S = 60.0
 DAY_S = 86_400.0
 
 
+class Priority(IntEnum):
+    """Who is asking for a grant: interactive work (webhooks, OAuth, profile) or backfill."""
+
+    INTERACTIVE = 0
+    BACKFILL = 1
+
+
+_PRIORITY: ContextVar[Priority] = ContextVar("wdp_whoop_priority", default=Priority.INTERACTIVE)
+
+
+@contextlib.contextmanager
+def backfill_priority() -> Iterator[None]:
+    """Run the block's WHOOP requests at backfill priority (this task and its children)."""
+    token = _PRIORITY.set(Priority.BACKFILL)
+    try:
+        yield
+    finally:
+        _PRIORITY.reset(token)
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def at_backfill_priority(
+    fn: Callable[_P, Awaitable[_R]],
+) -> Callable[_P, Coroutine[Any, Any, _R]]:
+    """Decorate an async function so every WHOOP request it makes is backfill priority."""
+
+    @functools.wraps(fn)
+    async def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with backfill_priority():
+            return await fn(*args, **kwargs)
+
+    return wrapper
+
+
+def current_priority() -> Priority:
+    """The priority the limiter applies to a request made here."""
+    return _PRIORITY.get()
+
+
 @dataclass(frozen=True)
 class RateLimits:
-    """The limits to stay under; ``margin_s`` widens the windows against clock/latency skew."""
+    """The limits to stay under; ``margin_s`` widens the windows against clock/latency skew.
+
+    ``backfill_reserve_*`` grants of each window are kept for interactive requests: backfill
+    stops short of them. A reserve is capped at a fifth of its window's limit, so backfill
+    keeps at least 80 % of the budget (and small test limits still progress).
+    """
 
     per_minute: int = 100
     per_day: int = 10_000
     margin_s: float = 0.5
+    backfill_reserve_per_minute: int = 20
+    backfill_reserve_per_day: int = 1_000
+
+    def caps(self, priority: Priority) -> tuple[int, int]:
+        """``(minute cap, day cap)`` of grants a request of ``priority`` may find taken."""
+        if priority is Priority.BACKFILL:
+            return (
+                self.per_minute - min(self.backfill_reserve_per_minute, self.per_minute // 5),
+                self.per_day - min(self.backfill_reserve_per_day, self.per_day // 5),
+            )
+        return self.per_minute, self.per_day
 
     @property
     def minute_window_s(self) -> float:
@@ -145,9 +214,10 @@ class SqliteRateLimiter(RateLimiter):
         conn.execute("pragma synchronous=normal")
         return conn
 
-    def _try_grant(self) -> float:
+    def _try_grant(self, priority: Priority = Priority.INTERACTIVE) -> float:
         """One check-and-record transaction; returns 0 when granted, else seconds to wait."""
         lim = self.limits
+        per_minute, per_day = lim.caps(priority)
         with contextlib.closing(self._connect()) as conn:
             conn.execute("begin immediate")
             try:
@@ -160,15 +230,15 @@ class SqliteRateLimiter(RateLimiter):
                     "select count(*), min(ts) from grants where ts > ?",
                     (now - lim.minute_window_s,),
                 ).fetchone()
-                if minute[0] >= lim.per_minute:
+                if minute[0] >= per_minute:
                     # Wait until the oldest grant of the full window slides out.
                     oldest = conn.execute(
                         "select ts from grants where ts > ? order by ts limit 1 offset ?",
-                        (now - lim.minute_window_s, minute[0] - lim.per_minute),
+                        (now - lim.minute_window_s, minute[0] - per_minute),
                     ).fetchone()
                     return max(0.01, float(oldest[0]) + lim.minute_window_s - now)
                 day = conn.execute("select count(*), min(ts) from grants").fetchone()
-                if day[0] >= lim.per_day:
+                if day[0] >= per_day:
                     return max(0.01, float(day[1]) + lim.day_window_s - now)
                 conn.execute("insert into grants (ts) values (?)", (now,))
                 return 0.0
@@ -177,15 +247,16 @@ class SqliteRateLimiter(RateLimiter):
 
     async def acquire(self) -> float:
         waited = 0.0
-        async with self._lock:
-            while True:
-                wait = await asyncio.to_thread(self._try_grant)
-                if wait <= 0:
-                    self.waited_s += waited
-                    return waited
-                wait = min(wait, 60.0)
-                waited += wait
-                await self._sleep(wait)  # type: ignore[misc]
+        priority = current_priority()
+        while True:
+            async with self._lock:  # not held while sleeping: see the module docstring
+                wait = await asyncio.to_thread(self._try_grant, priority)
+            if wait <= 0:
+                self.waited_s += waited
+                return waited
+            wait = min(wait, 60.0)
+            waited += wait
+            await self._sleep(wait)  # type: ignore[misc]
 
     def _apply(self, status_code: int, headers: Mapping[str, str]) -> None:
         remaining, reset, limit = parse_rate_headers(headers)
@@ -230,9 +301,13 @@ def build_rate_limiter(settings: PlatformSettings, limits: RateLimits | None = N
 
 
 __all__ = [
+    "Priority",
     "RateLimiter",
     "RateLimits",
     "SqliteRateLimiter",
+    "at_backfill_priority",
+    "backfill_priority",
     "build_rate_limiter",
+    "current_priority",
     "parse_rate_headers",
 ]

@@ -52,6 +52,8 @@ def build_extractor_rate_limiter(
             per_minute=settings.rate_limit_per_minute,
             per_day=settings.rate_limit_per_day,
             margin_s=settings.rate_limit_margin_s,
+            backfill_reserve_per_minute=settings.rate_limit_backfill_reserve_per_minute,
+            backfill_reserve_per_day=settings.rate_limit_backfill_reserve_per_day,
         ),
     )
 

@@ -37,14 +37,15 @@ from shared.contracts import (
     WebhookEventType,
     WebhookReceived,
 )
-from shared.contracts.messages import COLLECTION_RESOURCES
+from shared.contracts.messages import COLLECTION_RESOURCES, record_id_for
 from shared.errors import TerminalError
 from shared.jobs import JobRecord, JobStore
 from shared.messaging import outgoing_message, publish_message
 from shared.ports import BlobStore, MessageBus, OutgoingMessage, ReceivedMessage, TokenStore
 from shared.telemetry import current_trace_id, tracer
 from shared.whoop_auth import ReauthRequired
-from shared.whoop_client import WhoopClient, WhoopNotFound, WhoopScopeMissing
+from shared.whoop_client import WhoopClient, WhoopNotFound, WhoopScopeMissing, v2_path
+from shared.whoop_ratelimit import at_backfill_priority
 
 log = logging.getLogger(__name__)
 _tracer = tracer(__name__)
@@ -329,7 +330,8 @@ class Extractor:
         sleep = await self._fetch_one(SPECS[Resource.SLEEP], user, event.record_id, job_id)
         if sleep is None or sleep.get("cycle_id") is None:
             return
-        cycle_id = str(sleep["cycle_id"])
+        # WHOOP's answer decides this path segment: checked like a webhook id before use.
+        cycle_id = record_id_for(Resource.CYCLE, sleep["cycle_id"])
         if kind is WebhookEventType.SLEEP_UPDATED:
             await self._fetch_one(SPECS[Resource.CYCLE], user, cycle_id, job_id, page=1)
             return
@@ -337,7 +339,9 @@ class Extractor:
         spec = SPECS[Resource.RECOVERY]
         fetched_at = self.clock()
         try:
-            recovery = await self.client.get_json(f"/v2/cycle/{cycle_id}/recovery", user_id=user)
+            recovery = await self.client.get_json(
+                v2_path("cycle", cycle_id, "recovery"), user_id=user
+            )
         except WhoopNotFound as exc:
             raise RecoveryNotReady(cycle_id) from exc
         await self._write_records(
@@ -447,6 +451,7 @@ class Extractor:
             return now - timedelta(days=self.settings.initial_backfill_days)
         return min(known) - timedelta(hours=self.settings.overlap_hours)
 
+    @at_backfill_priority
     async def sync(
         self,
         user_id: int,
@@ -693,6 +698,7 @@ class Extractor:
                 )
         return results
 
+    @at_backfill_priority
     async def reconcile_user(self, user_id: int) -> ReconcileResult:
         """Re-list recent days: write missed/changed records, tombstone vanished ones.
 

@@ -15,6 +15,17 @@ class ExtractorSettings(BaseSettings):
     rate_limit_per_day: int = Field(
         default=10_000, ge=1, description="WHOOP app-wide daily request limit"
     )
+    rate_limit_backfill_reserve_per_minute: int = Field(
+        default=20,
+        ge=0,
+        description="grants of each minute window backfill, sync and reconciliation pages may "
+        "not take: kept for webhooks, so they are fetched ahead of any backfill",
+    )
+    rate_limit_backfill_reserve_per_day: int = Field(
+        default=1000,
+        ge=0,
+        description="grants of the day window kept for webhooks in the same way",
+    )
     rate_limit_margin_s: float = Field(
         default=0.5, ge=0, description="widen the 60 s window against clock and latency skew"
     )

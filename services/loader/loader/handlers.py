@@ -7,7 +7,10 @@ loads zero rows. One poll's events become ONE warehouse transaction.
 Settlement (by the shared consumer): a warehouse lock timeout or an unreachable store is a
 TransientError → the whole batch is abandoned and redelivered; a blob deleted before we could
 download it is terminal for that FILE only (recorded as ``missing`` in the load history), so
-the rest of the batch still loads and the message completes.
+the rest of the batch still loads and the message completes. The same holds for a file over
+the input limits (``WDP_LOADER_MAX_INFLATED_BYTES`` / ``_MAX_LINE_BYTES`` / ``_MAX_LINES``):
+it is quarantined with a ``too_large`` reason, and because that is in the load history a
+redelivery skips it instead of inflating it again.
 """
 
 from __future__ import annotations
@@ -94,7 +97,12 @@ class Loader:
         ):
             with tempfile.TemporaryDirectory(prefix="wdp-load-", dir=self.settings.tmp_dir) as tmp:
                 files = await self._download(targets, Path(tmp))
-                result = await asyncio.to_thread(self.warehouse.load_bronze, batch_id, files)
+                result = await asyncio.to_thread(
+                    self.warehouse.load_bronze,
+                    batch_id,
+                    files,
+                    limits=self.settings.input_limits(),
+                )
             await self._announce(result, redelivered=redelivered)
 
     def _targets(self, deliveries: Sequence[Delivery]) -> list[_Target]:

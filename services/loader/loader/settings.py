@@ -7,6 +7,10 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.ports.warehouse import InputLimits
+
+_DEFAULT_LIMITS = InputLimits()
+
 
 class LoaderSettings(BaseSettings):
     """Micro-batching and download knobs; every value has a local default."""
@@ -41,3 +45,32 @@ class LoaderSettings(BaseSettings):
     tmp_dir: Path | None = Field(
         default=None, description="where blobs are downloaded before loading (default: system)"
     )
+    max_inflated_bytes: int = Field(
+        default=_DEFAULT_LIMITS.max_inflated_bytes,
+        ge=1,
+        description="decompressed bytes one bronze file may inflate to (empty lines "
+        "included); beyond it the file is quarantined as too_large and no row of it loads. "
+        "A 200 KB gzip bomb of 200 MiB newlines otherwise took the loader past 9 GB RSS. "
+        "Real pages are ~15 KB; the benchmark's large files ~54 MB",
+    )
+    max_line_bytes: int = Field(
+        default=_DEFAULT_LIMITS.max_line_bytes,
+        ge=1,
+        description="bytes one line of a bronze file may hold (a WHOOP record is ~1 KB); a "
+        "longer line quarantines its file as too_large before it is buffered",
+    )
+    max_lines: int = Field(
+        default=_DEFAULT_LIMITS.max_lines,
+        ge=1,
+        description="non-empty lines one bronze file may hold: each becomes a classified row "
+        "however short it is, so this bounds memory where max_inflated_bytes cannot "
+        "(a file of '{}' lines); empty lines are skipped and do not count",
+    )
+
+    def input_limits(self) -> InputLimits:
+        """The per-file bounds handed to ``Warehouse.load_bronze``."""
+        return InputLimits(
+            max_inflated_bytes=self.max_inflated_bytes,
+            max_line_bytes=self.max_line_bytes,
+            max_lines=self.max_lines,
+        )

@@ -176,7 +176,7 @@ async def bootstrap(
             settings=settings,
             jobs=jobs,
         ),
-        sync=SyncService(bus=bus, tokens=tokens, jobs=jobs),
+        sync=SyncService(bus=bus, tokens=tokens, jobs=jobs, settings=settings),
         auth=build_authenticator(settings),
         _owned=owned,
     )

@@ -13,11 +13,11 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from receiver.adapters.state import ReceiverState
 from receiver.settings import ReceiverSettings
@@ -31,7 +31,12 @@ from shared.contracts import (
     WebhookEventType,
     WebhookReceived,
 )
-from shared.contracts.messages import COLLECTION_RESOURCES
+from shared.contracts.messages import (
+    COLLECTION_RESOURCES,
+    INT64_MAX,
+    InvalidRecordId,
+    record_id_for,
+)
 from shared.errors import PlatformError
 from shared.jobs import JobRecord, JobStore
 from shared.messaging import publish_message
@@ -70,14 +75,24 @@ _REQUIRED: dict[str, type | tuple[type, ...]] = {
 }
 
 
+#: WHOOP's trace ids are UUIDs; anything much longer is not one and would bloat the dedupe table.
+MAX_TRACE_ID = 200
+
+
 def parse_event(raw: bytes) -> dict[str, Any]:
     """Parse and shape-check a webhook body (after the signature check).
+
+    A validly signed body is still input: the signature proves it came with our secret, not
+    that it is sane. Nesting deep enough to exhaust the parser's recursion, integers beyond
+    int64 and ids that are not ids are all refused here with a 400 that says why.
 
     Raises:
         RequestRejected: 400 for malformed JSON or a missing/mistyped required field.
     """
     try:
         body = json.loads(raw)
+    except RecursionError as exc:
+        raise RequestRejected(400, "JSON nested too deeply") from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise RequestRejected(400, "malformed JSON") from exc
     if not isinstance(body, dict):
@@ -88,6 +103,10 @@ def parse_event(raw: bytes) -> dict[str, Any]:
             raise RequestRejected(400, f"missing or invalid field {name!r}")
     if not str(body["trace_id"]).strip() or not str(body["id"]).strip():
         raise RequestRejected(400, "empty id or trace_id")
+    if not 0 < body["user_id"] <= INT64_MAX:
+        raise RequestRejected(400, "user_id must be a positive int64")
+    if len(body["trace_id"]) > MAX_TRACE_ID:
+        raise RequestRejected(400, f"trace_id longer than {MAX_TRACE_ID} characters")
     return body
 
 
@@ -147,20 +166,30 @@ class WebhookIntake:
             event_type = WebhookEventType(body["type"])
         except ValueError:
             self.counters["ignored_unhandled_type"] += 1
-            log.info("ignoring unhandled webhook type", extra={"webhook_type": body["type"]})
+            log.info("ignoring unhandled webhook type", extra={"webhook_type": body["type"][:64]})
             return WebhookOutcome.IGNORED
+        try:
+            record_id = record_id_for(event_type.resource, body["id"])
+        except InvalidRecordId as exc:
+            self.counters["rejected_bad_record_id"] += 1
+            raise RequestRejected(400, f"invalid id for {event_type.value}: {exc}") from exc
         trace_id = str(body["trace_id"])
         self._maybe_purge(now)
         if not self.state.claim_webhook(trace_id, now):
             self.counters["duplicate"] += 1
             return WebhookOutcome.DUPLICATE
-        message = WebhookReceived(
-            user_id=int(body["user_id"]),
-            event_type=event_type,
-            record_id=str(body["id"]),
-            whoop_trace_id=trace_id,
-            received_at=datetime.fromtimestamp(now, UTC),
-        )
+        try:
+            message = WebhookReceived(
+                user_id=int(body["user_id"]),
+                event_type=event_type,
+                record_id=record_id,
+                whoop_trace_id=trace_id,
+                received_at=datetime.fromtimestamp(now, UTC),
+            )
+        except ValidationError as exc:  # the contract's own checks, should parse_event miss one
+            self.state.release_webhook(trace_id)
+            self.counters["rejected_malformed"] += 1
+            raise RequestRejected(400, f"webhook breaks the message contract: {exc}") from exc
         try:
             await publish_message(self.bus, message, message_id=f"webhook-{trace_id}")
         except Exception as exc:
@@ -285,10 +314,52 @@ class ConnectFlow:
 class SyncService:
     """REST sync requests and status, over the shared job store."""
 
-    def __init__(self, *, bus: MessageBus, tokens: TokenStore, jobs: JobStore) -> None:
+    def __init__(
+        self,
+        *,
+        bus: MessageBus,
+        tokens: TokenStore,
+        jobs: JobStore,
+        settings: ReceiverSettings | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.bus = bus
         self.tokens = tokens
         self.jobs = jobs
+        self.settings = settings or ReceiverSettings()
+        self._clock = clock
+
+    def check_range(self, start: datetime | None, end: datetime | None, now: datetime) -> None:
+        """Refuse a range that would spend the app-wide WHOOP quota on nothing.
+
+        Bounds: both ends timezone-aware (a naive one cannot be compared with an aware one
+        and means nothing definite anyway), nothing in the future beyond clock skew, no
+        start before WHOOP's first data, ``start < end``, and at most ``sync_max_span_days``.
+        An omitted start is the extractor's watermark, an omitted end is now.
+
+        Raises:
+            RequestRejected: 422 with the rule that was broken.
+        """
+        cfg = self.settings
+        for name, value in (("start", start), ("end", end)):
+            if value is not None and value.utcoffset() is None:
+                raise RequestRejected(422, f"{name} needs a timezone offset, e.g. ...T00:00:00Z")
+        latest = now + timedelta(seconds=cfg.sync_max_future_s)
+        if end is not None and end > latest:
+            raise RequestRejected(422, "end is in the future")
+        if start is not None and start >= latest:
+            raise RequestRejected(422, "start is in the future")
+        if start is not None and start < cfg.sync_earliest_start:
+            raise RequestRejected(
+                422, f"start is before WHOOP's first data ({cfg.sync_earliest_start.date()})"
+            )
+        effective_end = end if end is not None else now
+        if start is not None and start >= effective_end:
+            raise RequestRejected(422, "start must be before end")
+        if start is not None and effective_end - start > timedelta(days=cfg.sync_max_span_days):
+            raise RequestRejected(
+                422, f"range longer than {cfg.sync_max_span_days} days; split the request"
+            )
 
     async def _active_user(self, user_id: int) -> UserRecord:
         user = await self.tokens.get_user(user_id)
@@ -306,11 +377,16 @@ class SyncService:
         start: datetime | None,
         end: datetime | None,
     ) -> str:
-        """Create a queued job and publish the SyncRequested; returns the job id."""
+        """Create a queued job and publish the SyncRequested; returns the job id.
+
+        Raises:
+            RequestRejected: 404 unknown user, 409 inactive user or a job already queued or
+                running for the user (one at a time: each one spends the app-wide quota),
+                422 a range outside :meth:`check_range`.
+        """
         await self._active_user(user_id)
-        if start is not None and end is not None and start >= end:
-            raise RequestRejected(422, "start must be before end")
-        now = datetime.now(UTC)
+        now = self._clock()
+        self.check_range(start, end, now)
         message = SyncRequested(
             user_id=user_id,
             resources=tuple(resources),
@@ -319,7 +395,7 @@ class SyncService:
             reason=SyncReason.ON_DEMAND,
             requested_at=now,
         )
-        await self.jobs.create(
+        busy = await self.jobs.create_exclusive(
             JobRecord(
                 job_id=message.job_id,
                 user_id=user_id,
@@ -330,8 +406,13 @@ class SyncService:
                 end=end,
                 created_at=now,
                 updated_at=now,
-            )
+            ),
+            stale_after=timedelta(seconds=self.settings.sync_job_stale_s),
         )
+        if busy is not None:
+            raise RequestRejected(
+                409, f"job {busy.job_id} is already {busy.status} for this user; wait for it"
+            )
         await publish(self.bus, message, message_id=message.job_id)
         return message.job_id
 

@@ -7,6 +7,7 @@ are accepted when ``entra_audience`` and a JWKS (URL or inline JSON) are set.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
@@ -47,6 +48,30 @@ class ReceiverSettings(BaseSettings):
     )
     webhook_max_body_bytes: int = Field(
         default=64 * 1024, gt=0, description="larger webhook bodies are refused with 413, bytes"
+    )
+    sync_earliest_start: datetime = Field(
+        default=datetime.fromisoformat("2015-01-01T00:00:00+00:00"),
+        description="earliest start a REST sync may ask for (WHOOP has no member data before "
+        "its first straps shipped in 2015); an earlier start is refused with 422",
+    )
+    sync_max_span_days: int = Field(
+        default=3660,
+        ge=1,
+        description="longest [start, end) one REST sync may cover, days (with 365-day windows "
+        "at most 11 per resource); start=1900, end=9999 once planned 32,424 windows on the "
+        "app-wide WHOOP quota",
+    )
+    sync_max_future_s: float = Field(
+        default=300.0,
+        ge=0,
+        description="how far past now a REST sync end may lie (clock skew), s; later → 422",
+    )
+    sync_job_stale_s: float = Field(
+        default=21600.0,
+        gt=0,
+        description="a user's queued/running job blocks new REST syncs (409) until it "
+        "finishes or has not progressed for this long, s (a dead extractor must not lock the "
+        "user out)",
     )
     api_keys: dict[str, Literal["admin"] | list[int]] = Field(
         default_factory=dict,

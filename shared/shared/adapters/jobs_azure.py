@@ -13,7 +13,7 @@ import contextlib
 import json
 import random
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from azure.core import MatchConditions
@@ -104,6 +104,48 @@ class BlobJobStore(JobStore):
             f"jobs/{job.job_id}.json", lambda cur: job_to_dict(job) if cur is None else None
         )
 
+    async def create_exclusive(self, job: JobRecord, *, stale_after: timedelta) -> JobRecord | None:
+        """One ``active/<user>.json`` pointer per user, swapped with ETag conditions.
+
+        The pointer names the user's current job; it may be replaced only when that job is
+        finished or stale, and the conditional write makes two concurrent requests race for
+        it: exactly one wins, the other re-reads and sees the winner's job.
+        """
+        name = f"active/{job.user_id}.json"
+        blob = self._container.get_blob_client(name)
+        for attempt in range(_MAX_TRIES):
+            pointer, etag = await self._read(name)
+            if pointer is not None:
+                # The pointer carries the job itself: its winner may not have written the
+                # job blob yet, and that in-flight job must block just the same.
+                current = await self.get(str(pointer["job_id"]))
+                if current is None:
+                    current = job_from_dict(pointer["job"])
+                if _unfinished(current, stale_after):
+                    return current
+            body = json.dumps({"job_id": job.job_id, "job": job_to_dict(job)}).encode()
+            try:
+                if etag is None:
+                    await blob.upload_blob(body, overwrite=False)
+                else:
+                    await blob.upload_blob(
+                        body,
+                        overwrite=True,
+                        etag=etag,
+                        match_condition=MatchConditions.IfNotModified,
+                    )
+            except (ResourceExistsError, ResourceModifiedError):
+                await asyncio.sleep(random.uniform(0, 0.01 * (attempt + 1)))
+                continue
+            except HttpResponseError as exc:
+                if exc.status_code not in (409, 412):
+                    raise
+                await asyncio.sleep(random.uniform(0, 0.01 * (attempt + 1)))
+                continue
+            await self.create(job)
+            return None
+        raise JobStoreConflict(f"gave up claiming {name} after {_MAX_TRIES} conflicts")
+
     async def update(
         self,
         job_id: str,
@@ -187,3 +229,9 @@ class BlobJobStore(JobStore):
         await self._container.close()
         if self._service is not None:
             await self._service.close()
+
+
+def _unfinished(job: JobRecord, stale_after: timedelta) -> bool:
+    return job.status in ("queued", "running") and job.updated_at > (
+        datetime.now(UTC) - stale_after
+    )

@@ -28,7 +28,13 @@ from azure.storage.blob.aio import BlobServiceClient, ContainerClient
 from shared.adapters.blob.service_client import blob_service_client
 from shared.errors import TransientError
 from shared.settings import PlatformSettings
-from shared.whoop_ratelimit import RateLimiter, RateLimits, parse_rate_headers
+from shared.whoop_ratelimit import (
+    Priority,
+    RateLimiter,
+    RateLimits,
+    current_priority,
+    parse_rate_headers,
+)
 
 BLOB_NAME = "ratelimit/whoop.json"
 DEFAULT_CONTAINER = "wdp-state"
@@ -110,8 +116,11 @@ class BlobLeaseRateLimiter(RateLimiter):
             with contextlib.suppress(HttpResponseError):
                 await lease.release()
 
-    def _grant(self, state: dict[str, Any], now: float) -> float:
+    def _grant(
+        self, state: dict[str, Any], now: float, priority: Priority = Priority.INTERACTIVE
+    ) -> float:
         lim = self.limits
+        per_minute, per_day = lim.caps(priority)
         if float(state.get("pause_until", 0)) > now:
             return float(state["pause_until"]) - now
         recent = [float(t) for t in state.get("recent", []) if t > now - lim.minute_window_s]
@@ -120,10 +129,10 @@ class BlobLeaseRateLimiter(RateLimiter):
             str(k): int(v) for k, v in state.get("days", {}).items() if int(k) * 60 + 60 > day_start
         }
         state["recent"], state["days"] = recent, days
-        if len(recent) >= lim.per_minute:
-            oldest = sorted(recent)[len(recent) - lim.per_minute]
+        if len(recent) >= per_minute:
+            oldest = sorted(recent)[len(recent) - per_minute]
             return max(0.01, oldest + lim.minute_window_s - now)
-        if sum(days.values()) >= lim.per_day:
+        if sum(days.values()) >= per_day:
             first = min(int(k) for k in days)
             return max(0.01, (first + 1) * 60 + lim.day_window_s - now)
         recent.append(now)
@@ -133,14 +142,19 @@ class BlobLeaseRateLimiter(RateLimiter):
 
     async def acquire(self) -> float:
         waited = 0.0
-        async with self._lock:
-            while True:
-                wait = await self._update(self._grant)
-                if wait <= 0:
-                    return waited
-                wait = min(wait, 60.0)
-                waited += wait
-                await self._sleep(wait)
+        priority = current_priority()
+
+        def grant(state: dict[str, Any], now: float) -> float:
+            return self._grant(state, now, priority)
+
+        while True:
+            async with self._lock:  # released while sleeping, so webhooks are not stuck behind
+                wait = await self._update(grant)
+            if wait <= 0:
+                return waited
+            wait = min(wait, 60.0)
+            waited += wait
+            await self._sleep(wait)
 
     async def observe(self, status_code: int, headers: Mapping[str, str]) -> None:
         remaining, reset, limit = parse_rate_headers(headers)

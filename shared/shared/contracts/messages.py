@@ -9,15 +9,16 @@ our parsed view of it, built by ``shared.adapters.blob.events``.
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from shared.contracts.topics import Topic
-from shared.errors import ContractError
+from shared.errors import ContractError, TerminalError
 
 SCHEMA_VERSION = 1
 
@@ -41,6 +42,61 @@ COLLECTION_RESOURCES: tuple[Resource, ...] = (
 )
 
 
+#: WHOOP's integer ids (users, cycles) are int64; 0 and negatives are never issued.
+INT64_MAX = 2**63 - 1
+
+#: A WHOOP user id as every message carries it: a positive int64. Bounded here so that no
+#: consumer meets a value its SQLite/DuckDB/Snowflake binding cannot hold (OverflowError).
+UserId = Annotated[int, Field(gt=0, le=INT64_MAX)]
+
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_POSITIVE_DECIMAL = re.compile(r"[1-9][0-9]{0,18}")
+
+
+class InvalidRecordId(TerminalError, ValueError):
+    """A record id that cannot be a WHOOP id of its resource (see :func:`record_id_for`).
+
+    Terminal (it stays wrong on every retry) and a ``ValueError`` so pydantic validators turn
+    it into a validation error of the message that carries it.
+    """
+
+
+def record_id_for(resource: Resource, value: object) -> str:
+    """The id of a ``resource`` record as text, or :class:`InvalidRecordId`.
+
+    WHOOP v2 ids: cycle = positive int64 (sent as a number or a decimal string); sleep and
+    workout = UUID in its canonical 8-4-4-4-12 hex form; recovery has no id of its own and is
+    addressed by its sleep's UUID (webhooks) or its cycle id (``/v2/cycle/{id}/recovery``),
+    so ``Resource.RECOVERY`` here means the sleep UUID a recovery event carries. Ids end up
+    in URL paths with the user's bearer token and in bronze keys, so anything else (a signed
+    ``../../etc/passwd``) is refused before it is used.
+
+    Raises:
+        InvalidRecordId: the value is not a valid id of that resource.
+    """
+    if resource is Resource.CYCLE:
+        if isinstance(value, bool):
+            raise InvalidRecordId(f"cycle id must be a positive int64, got {value!r}")
+        text = str(value) if isinstance(value, int) else value
+        if (
+            not isinstance(text, str)
+            or not _POSITIVE_DECIMAL.fullmatch(text)
+            or int(text) > INT64_MAX
+        ):
+            raise InvalidRecordId(f"cycle id must be a positive int64, got {_clip(value)}")
+        return text
+    if resource in (Resource.SLEEP, Resource.WORKOUT, Resource.RECOVERY):
+        if not isinstance(value, str) or not _UUID.fullmatch(value):
+            raise InvalidRecordId(f"{resource.value} id must be a UUID, got {_clip(value)}")
+        return value
+    raise InvalidRecordId(f"{resource.value} records are not addressed by id")
+
+
+def _clip(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 class WebhookEventType(StrEnum):
     """The six WHOOP v2 webhook event types; anything else is acknowledged and ignored."""
 
@@ -50,6 +106,11 @@ class WebhookEventType(StrEnum):
     SLEEP_DELETED = "sleep.deleted"
     RECOVERY_UPDATED = "recovery.updated"
     RECOVERY_DELETED = "recovery.deleted"
+
+    @property
+    def resource(self) -> Resource:
+        """The resource the event's ``id`` identifies (recovery events: the SLEEP UUID)."""
+        return Resource(self.value.split(".", 1)[0])
 
 
 class SyncReason(StrEnum):
@@ -79,11 +140,21 @@ class WebhookReceived(Message):
     """A validly signed WHOOP webhook the receiver accepted; the extractor fetches the record."""
 
     topic: ClassVar[Topic] = Topic.WEBHOOK_RECEIVED
-    user_id: int
+    user_id: UserId
     event_type: WebhookEventType
     record_id: str = Field(description="v2 id: workout/sleep UUID; for recovery.* the SLEEP UUID")
-    whoop_trace_id: str = Field(description="WHOOP's trace_id, identical on duplicate deliveries")
+    whoop_trace_id: str = Field(
+        min_length=1,
+        max_length=200,
+        description="WHOOP's trace_id, identical on duplicate deliveries",
+    )
     received_at: datetime
+
+    @model_validator(mode="after")
+    def _record_id_matches_event(self) -> WebhookReceived:
+        """Every producer and consumer gets the per-resource id check (see record_id_for)."""
+        record_id_for(self.event_type.resource, self.record_id)
+        return self
 
 
 class SyncRequested(Message):
@@ -91,7 +162,7 @@ class SyncRequested(Message):
 
     topic: ClassVar[Topic] = Topic.SYNC_REQUESTED
     job_id: str = Field(default_factory=lambda: uuid.uuid4().hex)
-    user_id: int
+    user_id: UserId
     resources: tuple[Resource, ...] = COLLECTION_RESOURCES
     start: datetime | None = None
     end: datetime | None = None
@@ -103,7 +174,7 @@ class UserConnected(Message):
     """A user completed the OAuth flow; the extractor fetches profile and starts the backfill."""
 
     topic: ClassVar[Topic] = Topic.USER_CONNECTED
-    user_id: int
+    user_id: UserId
     backfill_days: int = Field(default=90, ge=0)
     connected_at: datetime
 
@@ -112,7 +183,7 @@ class UserDisconnected(Message):
     """A user disconnected; with ``purge`` every layer deletes the user's data."""
 
     topic: ClassVar[Topic] = Topic.USER_DISCONNECTED
-    user_id: int
+    user_id: UserId
     purge: bool = False
     disconnected_at: datetime
 
@@ -174,7 +245,7 @@ class PredictionsWritten(Message):
     """The scorer wrote rows into ``fact_predictions`` for one user."""
 
     topic: ClassVar[Topic] = Topic.PREDICTIONS_WRITTEN
-    user_id: int
+    user_id: UserId
     model_name: str
     model_version: str
     dates: tuple[date, ...]
@@ -249,7 +320,9 @@ __all__ = [
     "SCHEMA_VERSION",
     "BlobCreated",
     "BronzeLoaded",
+    "INT64_MAX",
     "GoldUpdated",
+    "InvalidRecordId",
     "Message",
     "PredictionsWritten",
     "Resource",
@@ -257,9 +330,11 @@ __all__ = [
     "SyncRequested",
     "UserConnected",
     "UserDisconnected",
+    "UserId",
     "WebhookEventType",
     "WebhookReceived",
     "decode",
     "encode",
     "message_type_for_topic",
+    "record_id_for",
 ]

@@ -10,7 +10,7 @@ from shared.ports.bus import (
 )
 from shared.ports.secrets import SecretNotFound, SecretStore
 from shared.ports.tokens import StoredTokens, TokenStore, UserRecord
-from shared.ports.warehouse import BronzeFile, LoadResult, Warehouse
+from shared.ports.warehouse import BronzeFile, InputLimits, LoadResult, Warehouse
 
 __all__ = [
     "BlobInfo",
@@ -18,6 +18,7 @@ __all__ = [
     "BlobStore",
     "BronzeFile",
     "DeadLetter",
+    "InputLimits",
     "LoadResult",
     "LockLost",
     "MessageBus",

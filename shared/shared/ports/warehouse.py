@@ -30,6 +30,29 @@ class BronzeFile:
     fetched_at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class InputLimits:
+    """Bounds on what one bronze file may cost to read, whatever its bytes say.
+
+    A gzip member of 200 KB can inflate to 200 MiB of newlines; without bounds the loader
+    inflated and parsed it line by line (9 GB RSS, never finished, and redelivery repeated
+    it). Every adapter enforces these while streaming and quarantines the file with a
+    ``too_large`` reason as soon as one is exceeded, so work is bounded by the limits, not
+    by the input. Blank lines are skipped without costing a line.
+
+    Attributes:
+        max_inflated_bytes: decompressed bytes per file (blank lines included: inflating
+            them is the work being bounded).
+        max_line_bytes: bytes in any one line (without its newline).
+        max_lines: non-blank lines per file (each becomes a row to classify, whatever
+            its length).
+    """
+
+    max_inflated_bytes: int = 128 << 20
+    max_line_bytes: int = 1 << 20
+    max_lines: int = 1_000_000
+
+
 @dataclass
 class LoadResult:
     """What one micro-batch did."""
@@ -53,8 +76,18 @@ class Warehouse(abc.ABC):
         """Create raw tables, load history and quarantine tables if absent (idempotent)."""
 
     @abc.abstractmethod
-    def load_bronze(self, batch_id: str, files: Sequence[BronzeFile]) -> LoadResult:
-        """Load a micro-batch of files in one transaction; skip already-loaded ones."""
+    def load_bronze(
+        self,
+        batch_id: str,
+        files: Sequence[BronzeFile],
+        *,
+        limits: InputLimits | None = None,
+    ) -> LoadResult:
+        """Load a micro-batch of files in one transaction; skip already-loaded ones.
+
+        ``limits`` (default :class:`InputLimits`) bound each file; a file over them is
+        quarantined with the reason and loads no rows.
+        """
 
     @abc.abstractmethod
     def query(

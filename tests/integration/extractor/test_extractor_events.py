@@ -77,6 +77,9 @@ async def test_workout_updated(harness: Harness) -> None:
     assert await harness.lines("workout") == [workout]
 
 
+GONE = "ecfc6a15-4661-442f-a9a4-f160dd7afae8"
+
+
 @pytest.mark.parametrize(
     ("kind", "resource", "key_field"),
     [
@@ -88,10 +91,10 @@ async def test_workout_updated(harness: Harness) -> None:
 async def test_deleted_events_write_tombstones(
     harness: Harness, kind: WebhookEventType, resource: str, key_field: str
 ) -> None:
-    await harness.app.extractor.handle_webhook(event(harness, kind, "ecfc6a15-0000"))
+    await harness.app.extractor.handle_webhook(event(harness, kind, GONE))
     [line] = await harness.lines(resource)
     assert line["wdp_tombstone"] is True and line["key_field"] == key_field
-    assert line["key"] == "ecfc6a15-0000" and line["user_id"] == harness.user_id
+    assert line["key"] == GONE and line["user_id"] == harness.user_id
     assert line["source"] == "webhook" and line["deleted_at"].endswith("Z")
     assert harness.requests == []  # deletes never call WHOOP
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,3 +153,52 @@ async def test_bad_file_is_quarantined_and_reported(stack: Stack) -> None:
     assert stack.warehouse.query("SELECT line_number, reason FROM bronze.quarantine_records") == [
         {"line_number": 4, "reason": "invalid_json"}
     ]
+
+
+def newline_bomb(inflated: int) -> bytes:
+    """One gzip member of ``inflated`` bytes of newlines (~1/1000 of that on the wire),
+    built in 1 MiB steps so the test never holds the inflated bytes."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    step = b"\n" * (1 << 20)
+    out = [packer.compress(step) for _ in range(inflated >> 20)]
+    return b"".join([*out, packer.flush()])
+
+
+async def test_decompression_bomb_is_quarantined_once_and_the_event_completes(
+    stack: Stack,
+) -> None:
+    bomb = f"{CYCLE_DIR}/20250312T060000Z_job_bomb.ndjson.gz"
+    good = f"{CYCLE_DIR}/20250312T060000Z_job_1.ndjson.gz"
+    body = newline_bomb(200 << 20)
+    assert len(body) < 250_000  # "a 200 KB gzip member that inflates to 200 MiB"
+    await stack.blobs.put(bomb, body)
+    await stack.blobs.put(good, page(range(2)))
+
+    reports = await run_until_loaded(stack, 1)
+
+    assert sum(r.rows_by_resource.get("cycle", 0) for r in reports) == 2
+    assert {q for r in reports for q in r.quarantined_files} == {bomb}
+    (row,) = stack.warehouse.query("SELECT blob_path, reason FROM bronze.quarantine_files")
+    assert row["blob_path"] == bomb
+    assert row["reason"] == (
+        "too_large: inflates to more than 134217728 bytes (max_inflated_bytes)"
+    )
+    history = stack.warehouse.query(
+        "SELECT status, rows FROM bronze.load_history WHERE blob_path = ?", [bomb]
+    )
+    assert history == [{"status": "quarantined", "rows": 0}]
+    assert stack.warehouse.query(
+        "SELECT count(*) AS n FROM bronze.raw_cycle WHERE source_file = ?", [bomb]
+    ) == [{"n": 0}]
+    # completed, not retried: nothing left on the subscription, nothing dead-lettered
+    assert await stack.bus.receive(Topic.BLOB_EVENTS.value, "loader", max_wait_s=0.2) == []
+    assert await stack.bus.list_dead_letters(Topic.BLOB_EVENTS.value, "loader") == []
+
+    # a redelivered event skips the file on its load history: no second inflation
+    info = await stack.blobs.info(bomb)
+    assert stack.blobs.events is not None
+    await stack.blobs.events.blob_created(info)
+    consumer = stack.app.consumer()
+    msgs = await stack.bus.receive(Topic.BLOB_EVENTS.value, "loader", max_messages=10, max_wait_s=2)
+    await consumer.process(msgs)
+    assert stack.warehouse.query("SELECT count(*) AS n FROM bronze.quarantine_files") == [{"n": 1}]

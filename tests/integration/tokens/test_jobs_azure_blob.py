@@ -44,3 +44,35 @@ async def test_jobs_and_status_on_blobs(azurite: Any) -> None:
     finally:
         for s in stores:
             await s.close()
+
+
+async def test_one_unfinished_job_per_user_on_blobs(azurite: Any) -> None:
+    settings = PlatformSettings(blob_connection_string=SecretStr(azurite.connection_string))
+    container = f"jobs{uuid.uuid4().hex[:12]}"
+    stores = [BlobJobStore.from_settings(settings, container=container) for _ in range(3)]
+    try:
+        now = datetime.now(UTC)
+        jobs = [
+            JobRecord(f"j{i}", 7, "on_demand", "queued", ("sleep",), None, None, now, now)
+            for i in range(3)
+        ]
+        stale = timedelta(hours=6)
+        # three replicas race for the same user: exactly one job is created
+        outcomes = await asyncio.gather(
+            *(s.create_exclusive(j, stale_after=stale) for s, j in zip(stores, jobs, strict=True))
+        )
+        created = [j for j, busy in zip(jobs, outcomes, strict=True) if busy is None]
+        assert len(created) == 1
+        assert {busy.job_id for busy in outcomes if busy is not None} == {created[0].job_id}
+        other = JobRecord("o1", 8, "on_demand", "queued", (), None, None, now, now)
+        assert await stores[0].create_exclusive(other, stale_after=stale) is None
+
+        await stores[1].update(created[0].job_id, status="succeeded")
+        again = JobRecord("j9", 7, "on_demand", "queued", (), None, None, now, now)
+        assert await stores[2].create_exclusive(again, stale_after=stale) is None
+        # a job that stopped progressing no longer blocks its user
+        late = JobRecord("j10", 7, "on_demand", "queued", (), None, None, now, now)
+        assert await stores[0].create_exclusive(late, stale_after=timedelta(0)) is None
+    finally:
+        for s in stores:
+            await s.close()

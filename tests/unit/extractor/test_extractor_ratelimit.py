@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
-from shared.whoop_ratelimit import RateLimits, SqliteRateLimiter, parse_rate_headers
+from shared.whoop_ratelimit import (
+    RateLimits,
+    SqliteRateLimiter,
+    backfill_priority,
+    current_priority,
+    parse_rate_headers,
+)
 
 
 class FakeTime:
@@ -76,3 +83,43 @@ def test_parse_headers() -> None:
         }
     ) == (98, 3.0, 100)
     assert parse_rate_headers({}) == (None, None, None)
+
+
+async def test_webhooks_go_ahead_of_backfill_in_the_shared_budget(tmp_path: Path) -> None:
+    t = FakeTime()
+    limits = RateLimits(per_minute=10, per_day=100, margin_s=0.5, backfill_reserve_per_minute=2)
+    backfill = SqliteRateLimiter(tmp_path / "rl.db", limits, clock=t.clock, sleep=t.sleep)
+    webhooks = SqliteRateLimiter(tmp_path / "rl.db", limits, clock=t.clock, sleep=t.sleep)
+    with backfill_priority():
+        for _ in range(8):
+            assert await backfill.acquire() == 0
+        assert backfill._try_grant(current_priority()) > 0  # its share of the minute is used
+    # ...but a webhook in another process still gets the reserved grants at once
+    assert await webhooks.acquire() == 0 and await webhooks.acquire() == 0
+    assert webhooks._try_grant() > 0  # and nobody exceeds the app-wide 10
+
+
+async def test_a_parked_backfill_does_not_hold_up_a_webhook_in_its_process(
+    tmp_path: Path,
+) -> None:
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def parked(_: float) -> None:
+        entered.set()
+        await release.wait()
+
+    now = [1_000_000.0]
+    limits = RateLimits(per_minute=10, per_day=100, backfill_reserve_per_minute=2)
+    lim = SqliteRateLimiter(tmp_path / "rl.db", limits, clock=lambda: now[0], sleep=parked)
+
+    async def backfill_pages() -> None:
+        with backfill_priority():
+            for _ in range(9):  # the 9th waits for the minute window to slide
+                await lim.acquire()
+
+    task = asyncio.create_task(backfill_pages())
+    await asyncio.wait_for(entered.wait(), timeout=10)  # the backfill is parked in acquire
+    assert await asyncio.wait_for(lim.acquire(), timeout=10) == 0  # the webhook is not
+    now[0] += 61
+    release.set()
+    await asyncio.wait_for(task, timeout=10)

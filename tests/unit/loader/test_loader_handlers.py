@@ -16,7 +16,7 @@ from shared.adapters.warehouse.bronze import WarehouseLockTimeout
 from shared.contracts import BlobCreated, BronzeLoaded, Topic, decode
 from shared.ports.blob import BlobInfo, BlobNotFound, BlobStore
 from shared.ports.bus import DeadLetter, MessageBus, OutgoingMessage, ReceivedMessage
-from shared.ports.warehouse import BronzeFile, LoadResult, Warehouse
+from shared.ports.warehouse import BronzeFile, InputLimits, LoadResult, Warehouse
 from shared.runtime import Consumer, Delivery
 
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
@@ -75,7 +75,9 @@ class FakeWarehouse(Warehouse):
     def ensure_schema(self) -> None:
         pass
 
-    def load_bronze(self, batch_id: str, files: Sequence[BronzeFile]) -> LoadResult:
+    def load_bronze(
+        self, batch_id: str, files: Sequence[BronzeFile], *, limits: InputLimits | None = None
+    ) -> LoadResult:
         contents = [f.local_path.read_bytes() if f.local_path.exists() else None for f in files]
         self.batches.append((batch_id, list(files), contents))
         if self.error is not None:

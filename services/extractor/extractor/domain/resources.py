@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from shared.contracts import Resource
+from shared.contracts.messages import record_id_for
+from shared.whoop_client import path_segment
 
 
 @dataclass(frozen=True)
@@ -26,8 +28,16 @@ class ResourceSpec:
     time_field: str | None
 
     def by_id_path(self, record_id: str) -> str:
-        """Path of one record (not used for recovery: it is read per cycle)."""
-        return f"{self.collection_path}/{record_id}"
+        """Path of one record (not used for recovery: it is read per cycle).
+
+        The id is checked for this resource (``record_id_for``) and percent-encoded as one
+        path segment, so no id can walk out of the collection.
+
+        Raises:
+            InvalidRecordId: not a WHOOP id of this resource.
+        """
+        checked = record_id_for(self.resource, record_id)
+        return f"{self.collection_path}/{path_segment(checked)}"
 
     def key(self, record: Mapping[str, Any]) -> str:
         """The record's primary key as text."""

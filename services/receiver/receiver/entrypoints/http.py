@@ -22,7 +22,7 @@ from receiver.bootstrap import ReceiverContainer, bootstrap
 from receiver.handlers import RequestRejected, WebhookOutcome
 from receiver.settings import ReceiverSettings
 from shared.contracts import Resource
-from shared.contracts.messages import COLLECTION_RESOURCES
+from shared.contracts.messages import COLLECTION_RESOURCES, INT64_MAX
 from shared.errors import TransientError
 from shared.telemetry import tracer
 from shared.whoop_auth import OAuthError
@@ -34,10 +34,21 @@ _tracer = tracer(__name__)
 SESSION_COOKIE = "wdp_oauth_session"
 
 
-class SyncBody(BaseModel):
-    """``POST /v1/users/{id}/sync`` body; omitted bounds mean "since the watermark" / "now"."""
+#: A WHOOP user id in a path: positive int64, so a larger number is a 422 from validation
+#: instead of an OverflowError (500) when it reaches SQLite.
+UserIdPath = Annotated[int, Path(gt=0, le=INT64_MAX, description="WHOOP user id (int64)")]
 
-    resources: list[Resource] = Field(default_factory=lambda: list(COLLECTION_RESOURCES))
+
+class SyncBody(BaseModel):
+    """``POST /v1/users/{id}/sync`` body; omitted bounds mean "since the watermark" / "now".
+
+    The range rules (timezone required, no future, WHOOP's first data, maximum span) are
+    checked by ``SyncService.check_range`` so every caller gets the same answers.
+    """
+
+    resources: list[Resource] = Field(
+        default_factory=lambda: list(COLLECTION_RESOURCES), min_length=1, max_length=8
+    )
     start: datetime | None = None
     end: datetime | None = None
 
@@ -155,7 +166,7 @@ def create_app(settings: ReceiverSettings | None = None, **overrides: Any) -> Fa
     async def disconnect(
         container: Container,
         caller: Caller,
-        user_id: Annotated[int, Path()],
+        user_id: UserIdPath,
         purge: Annotated[bool, Query(description="delete the user's data everywhere")] = False,
     ) -> dict[str, Any]:
         """Revoke at WHOOP, delete tokens, publish UserDisconnected."""
@@ -192,7 +203,7 @@ def create_app(settings: ReceiverSettings | None = None, **overrides: Any) -> Fa
     # ---------------------------------------------------------------- REST
     @app.post("/v1/users/{user_id}/sync", tags=["sync"], status_code=202)
     async def request_sync(
-        container: Container, caller: Caller, user_id: int, body: SyncBody
+        container: Container, caller: Caller, user_id: UserIdPath, body: SyncBody
     ) -> dict[str, Any]:
         """Queue a sync of the given resources and time range; returns the job id."""
         _authorize(caller, user_id)
@@ -202,7 +213,11 @@ def create_app(settings: ReceiverSettings | None = None, **overrides: Any) -> Fa
         return {"job_id": job_id, "status": "queued", "links": {"job": f"/v1/jobs/{job_id}"}}
 
     @app.get("/v1/jobs/{job_id}", tags=["sync"])
-    async def get_job(container: Container, caller: Caller, job_id: str) -> dict[str, Any]:
+    async def get_job(
+        container: Container,
+        caller: Caller,
+        job_id: Annotated[str, Path(max_length=200)],
+    ) -> dict[str, Any]:
         """Progress of one sync/backfill job (pages, records, windows, status, error)."""
         job = await container.jobs.get(job_id)
         if job is None or not caller.may_access(job.user_id):
@@ -226,7 +241,9 @@ def create_app(settings: ReceiverSettings | None = None, **overrides: Any) -> Fa
         }
 
     @app.get("/v1/users/{user_id}/status", tags=["sync"])
-    async def user_status(container: Container, caller: Caller, user_id: int) -> dict[str, Any]:
+    async def user_status(
+        container: Container, caller: Caller, user_id: UserIdPath
+    ) -> dict[str, Any]:
         """Reauth state, last successful sync and freshness per resource."""
         _authorize(caller, user_id)
         return await container.sync.status(user_id)

@@ -18,7 +18,7 @@ from typing import Any
 
 from shared.contracts import Resource
 from shared.errors import TransientError
-from shared.ports.warehouse import BronzeFile, LoadResult
+from shared.ports.warehouse import BronzeFile, InputLimits, LoadResult
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,8 @@ REASON_BAD_USER_ID = "bad_user_id"
 REASON_BAD_TIMESTAMP = "bad_timestamp"
 
 REASON_MISSING_BLOB = "missing: blob was deleted before it could be loaded"
+#: Prefix of the file-level reason for a file over :class:`~shared.ports.warehouse.InputLimits`.
+REASON_TOO_LARGE = "too_large"
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -62,6 +64,67 @@ class WarehouseLockTimeout(TransientError):
 
 class WarehouseUnavailable(TransientError):
     """The warehouse could not be reached or refused the statement for a transient reason."""
+
+
+class InputTooLarge(ValueError):
+    """A bronze file exceeds an :class:`~shared.ports.warehouse.InputLimits` bound.
+
+    Raised while streaming, as soon as the bound is crossed, so the work done on a
+    decompression bomb is bounded by the limit rather than by the bomb. ``reason`` is what
+    the quarantine and the load history record.
+    """
+
+    def __init__(self, detail: str) -> None:
+        self.reason = f"{REASON_TOO_LARGE}: {detail}"
+        super().__init__(self.reason)
+
+
+class InputMeter:
+    """Counts one file's inflated bytes, line lengths and lines against the limits.
+
+    Fed the inflated stream chunk by chunk; each check is O(1) per chunk in Python (the
+    newline searches run in C), and the longest-line scan of a chunk's interior only runs
+    when the chunk is longer than the line limit, so the 1 MiB chunks of ordinary pages
+    pay nothing for it.
+    """
+
+    def __init__(self, limits: InputLimits) -> None:
+        self.limits = limits
+        self.inflated = 0
+        self.line_len = 0  # bytes of the current, unfinished line
+
+    def feed(self, chunk: bytes) -> None:
+        """Account one inflated chunk.
+
+        Raises:
+            InputTooLarge: the file's inflated size or a line's length crossed its limit.
+        """
+        lim = self.limits
+        self.inflated += len(chunk)
+        if self.inflated > lim.max_inflated_bytes:
+            raise InputTooLarge(
+                f"inflates to more than {lim.max_inflated_bytes} bytes (max_inflated_bytes)"
+            )
+        first = chunk.find(b"\n")
+        if first < 0:
+            self.line_len += len(chunk)
+            longest = self.line_len
+        else:
+            longest = self.line_len + first
+            last = chunk.rfind(b"\n")
+            if last - first - 1 > lim.max_line_bytes:  # an interior line could be too long
+                longest = max(longest, *map(len, chunk[first + 1 : last].split(b"\n")))
+            self.line_len = len(chunk) - last - 1
+            longest = max(longest, self.line_len)
+        if longest > lim.max_line_bytes:
+            raise InputTooLarge(
+                f"a line is longer than {lim.max_line_bytes} bytes (max_line_bytes)"
+            )
+
+    def check_lines(self, lines: int) -> None:
+        """Raises InputTooLarge when ``lines`` non-blank lines exceed ``max_lines``."""
+        if lines > self.limits.max_lines:
+            raise InputTooLarge(f"more than {self.limits.max_lines} non-blank lines (max_lines)")
 
 
 def table_name(resource: str) -> str:
@@ -120,26 +183,42 @@ def dedupe_batch(files: Sequence[BronzeFile]) -> tuple[list[BronzeFile], list[Br
     return unique, repeats
 
 
-def iter_lines(path: Path, chunk_size: int = 1 << 20) -> Iterator[str]:
-    """Yield the text lines of a plain or gzip NDJSON file in constant memory.
+def iter_lines(
+    path: Path, chunk_size: int = 1 << 20, limits: InputLimits | None = None
+) -> Iterator[tuple[int, str]]:
+    """Yield ``(line number, text)`` of the non-blank lines of a plain or gzip NDJSON file.
+
+    Memory is bounded by ``chunk_size`` plus ``limits.max_line_bytes`` whatever the file
+    holds: ``gzip`` reads at most ``chunk_size`` inflated bytes at a time and the meter stops
+    an over-long line before it accumulates. Empty lines are skipped but still numbered.
 
     Raises:
         OSError, EOFError, zlib.error: the gzip stream is corrupt or truncated.
         UnicodeDecodeError: the bytes are not UTF-8.
+        InputTooLarge: the file crosses one of ``limits``.
     """
+    meter = InputMeter(limits or InputLimits())
     opener = gzip.open if is_gzip(path) else open
+    number = 0
+    kept = 0
     with opener(path, "rb") as raw:  # type: ignore[operator]
         pending = b""
         while True:
             chunk = raw.read(chunk_size)
             if not chunk:
                 break
+            meter.feed(chunk)
             pending += chunk
             *complete, pending = pending.split(b"\n")
             for line in complete:
-                yield line.rstrip(b"\r").decode("utf-8")
+                number += 1
+                if line:
+                    kept += 1
+                    meter.check_lines(kept)
+                    yield number, line.rstrip(b"\r").decode("utf-8")
         if pending:
-            yield pending.rstrip(b"\r").decode("utf-8")
+            meter.check_lines(kept + 1)
+            yield number + 1, pending.rstrip(b"\r").decode("utf-8")
 
 
 UNREADABLE_ERRORS: tuple[type[BaseException], ...] = (

@@ -52,10 +52,10 @@ from shared.adapters.warehouse.bronze import (
     is_gzip,
     table_name,
 )
-from shared.adapters.warehouse.coalesce import CoalescedFile, coalesce
+from shared.adapters.warehouse.coalesce import CoalescedFile, Segment, coalesce
 from shared.adapters.warehouse.filelock import InterProcessLock, lock_for
 from shared.adapters.warehouse.published import publish_tables, published_path_for
-from shared.ports.warehouse import BronzeFile, LoadResult, Warehouse
+from shared.ports.warehouse import BronzeFile, InputLimits, LoadResult, Warehouse
 from shared.settings import PlatformSettings
 
 log = logging.getLogger(__name__)
@@ -169,9 +169,8 @@ def schema_ddl() -> list[str]:
     return stmts
 
 
-#: The batch's files with where their lines are in the combined file; built by
-#: :func:`_insert_files` in both the private DuckDB (the classify join) and the warehouse
-#: connection (per-file counts and history rows).
+#: The batch's readable files, built by :func:`_insert_files` in the warehouse connection
+#: (per-file counts and history rows).
 _FILES_DDL = (
     "CREATE OR REPLACE TEMP TABLE wdp_files (file_idx INTEGER, blob_path VARCHAR, "
     "resource VARCHAR, trace_id VARCHAR, fetched_at TIMESTAMP, etag VARCHAR, "
@@ -179,16 +178,31 @@ _FILES_DDL = (
 )
 
 
-def _read_csv_sql(path: Path, columns: str, compression: str) -> str:
+#: The segments of the combined file (:class:`~.coalesce.Segment`) with their file's
+#: columns, built in the private DuckDB: the classify scan joins each line to its segment.
+_SEGMENTS_DDL = (
+    "CREATE OR REPLACE TEMP TABLE wdp_segments (seg INTEGER, file_idx INTEGER, "
+    "blob_path VARCHAR, resource VARCHAR, trace_id VARCHAR, fetched_at TIMESTAMP, "
+    "first_rn BIGINT, first_line BIGINT)"
+)
+
+#: DuckDB's own line-length ceiling when the configured ``max_line_bytes`` is below it (the
+#: coalescer has already refused longer lines; this is DuckDB's default).
+_DUCKDB_MAX_LINE = 4 << 20
+
+
+def _read_csv_sql(path: Path, columns: str, compression: str, max_line: int = 0) -> str:
     """``read_csv`` as a line reader: exact text, no quoting, no sniffing.
 
     ``\\x01`` cannot appear unescaped in valid JSON, so it is a safe delimiter; a malformed
-    line that contains one is cut there (it is quarantined either way).
+    line that contains one is cut there (it is quarantined either way). ``max_line`` raises
+    DuckDB's line-size ceiling to the configured line limit (plus the segment prefix).
     """
+    max_line_size = max(_DUCKDB_MAX_LINE, max_line + 32)
     return (
         f"read_csv({_sql_str(str(path))}, columns = {columns}, header = false, "
         "delim = chr(1), quote = '', escape = '', new_line = '\\n', auto_detect = false, "
-        "strict_mode = false, null_padding = true, max_line_size = 4194304, "
+        f"strict_mode = false, null_padding = true, max_line_size = {max_line_size}, "
         f"compression = '{compression}')"
     )
 
@@ -197,33 +211,35 @@ def _sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _classify_sql(combined: Path) -> str:
+def _classify_sql(combined: Path, max_line: int) -> str:
     """Read one combined file; one row per line with its typed key columns and its problem.
 
     ``row_number() OVER ()`` is a streaming window over an order-preserving single-file,
     single-thread scan, so ``rn`` is the line's position in the combined file and
-    ``rn - first_rn + 1`` its line number in its own file. The join to ``wdp_files`` comes
+    ``rn - first_rn + first_line`` its line number in its own file (empty lines were not
+    written; each run of them starts a new segment). The join to ``wdp_segments`` comes
     before the JSON parse so the parsed list is not copied through it, and the list itself
     is not kept. Blank lines get problem ``blank`` (counted, never loaded). ``$now`` is the
     load time, the ``updated_at`` of a fetch-time resource line without blob metadata.
     """
     e = _E
+    columns = "{'seg': 'INTEGER', 'line': 'VARCHAR'}"
     json_paths = "[" + ", ".join(_sql_str(p) for p in _PATHS) + "]"
     key_by_resource = " ".join(f"WHEN '{r}' THEN e[{e[KEY_FIELD[r]]}]" for r in RESOURCES)
     fetch_time = ", ".join(f"'{r}'" for r in sorted(FETCH_TIME_RESOURCES))
     return f"""
     WITH scanned AS (
-        SELECT file_idx,
+        SELECT seg,
                CASE WHEN suffix(line, chr(13)) THEN rtrim(line, chr(13)) ELSE line END AS line,
                row_number() OVER () AS rn
-        FROM {_read_csv_sql(combined, "{'file_idx': 'INTEGER', 'line': 'VARCHAR'}", "none")}
+        FROM {_read_csv_sql(combined, columns, "none", max_line)}
     ), joined AS (
         SELECT
             f.file_idx, f.blob_path, f.resource, f.trace_id, f.fetched_at,
-            CAST(l.rn - f.first_rn + 1 AS INTEGER) AS line_number,
+            CAST(l.rn - f.first_rn + f.first_line AS INTEGER) AS line_number,
             l.line
         FROM scanned AS l
-        JOIN wdp_files AS f USING (file_idx)
+        JOIN wdp_segments AS f USING (seg)
     ), parsed AS (
         SELECT *, TRY(json_extract_string(line, {json_paths})) AS e FROM joined
     ), base AS (
@@ -438,11 +454,18 @@ class DuckDBWarehouse(Warehouse):
             else:
                 con.execute(sql)
 
-    def load_bronze(self, batch_id: str, files: Sequence[BronzeFile]) -> LoadResult:
+    def load_bronze(
+        self,
+        batch_id: str,
+        files: Sequence[BronzeFile],
+        *,
+        limits: InputLimits | None = None,
+    ) -> LoadResult:
         """Load a micro-batch in one transaction; already-loaded files load zero rows.
 
-        Unreadable files (bad gzip, not UTF-8, missing) are recorded and skipped while the
-        rest of the batch loads; bad lines go to ``quarantine_records`` with the reason.
+        Unreadable files (bad gzip, not UTF-8, missing) and files over ``limits`` (reason
+        ``too_large: ...``) are recorded and skipped while the rest of the batch loads; bad
+        lines go to ``quarantine_records`` with the reason.
 
         Two phases: ``_prepare`` decompresses, parses and classifies every line in a private
         in-memory DuckDB WITHOUT the warehouse lock; only the history check, the inserts and
@@ -455,7 +478,7 @@ class DuckDBWarehouse(Warehouse):
         result.skipped_files.extend(f.blob_path for f in repeats)
         now = datetime.now(UTC).replace(tzinfo=None)
         candidates = [_Pending(i, f) for i, f in enumerate(unique) if f.local_path.exists()]
-        prepared = self._prepare(candidates, now)
+        prepared = self._prepare(candidates, now, limits or InputLimits())
         present = {p.file.blob_path for p in candidates}
         with self.connection() as con, _load_session(con, self.memory_limit):
             if not self._schema_ready:
@@ -508,7 +531,9 @@ class DuckDBWarehouse(Warehouse):
         ).fetchall()
         return [LoadKey(r[0], r[1], r[2]) for r in rows]
 
-    def _prepare(self, pending: Sequence[_Pending], now: datetime) -> _Prepared:
+    def _prepare(
+        self, pending: Sequence[_Pending], now: datetime, limits: InputLimits
+    ) -> _Prepared:
         """Coalesce the batch and classify every line in a private in-memory DuckDB.
 
         Needs no warehouse lock: it reads only the bronze files and writes only a temp dir
@@ -531,7 +556,7 @@ class DuckDBWarehouse(Warehouse):
             mem = duckdb.connect(":memory:", config=config)
             try:
                 mem.execute("SET TimeZone = 'UTC'")
-                prepared = self._classify(mem, pending, now, Path(tmp) / "batch.ndjson")
+                prepared = self._classify(mem, pending, now, Path(tmp) / "batch.ndjson", limits)
             finally:
                 mem.close()
         return prepared
@@ -542,27 +567,29 @@ class DuckDBWarehouse(Warehouse):
         pending: Sequence[_Pending],
         now: datetime,
         combined: Path,
+        limits: InputLimits,
     ) -> _Prepared:
-        mem.execute(_FILES_DDL)
+        mem.execute(_SEGMENTS_DDL)
         prepared = _Prepared(table=None)
         todo = list(pending)
         for attempt in range(2):
-            merged = coalesce([(p.idx, p.file.local_path) for p in todo], combined)
+            merged = coalesce([(p.idx, p.file.local_path) for p in todo], combined, limits)
             by_idx = {p.idx: p for p in todo}
             for idx, reason in merged.unreadable.items():
                 prepared.unreadable[by_idx[idx].file.blob_path] = reason
             readable = [p for p in todo if p.idx in merged.files]
-            mem.execute("DELETE FROM wdp_files")
+            mem.execute("DELETE FROM wdp_segments")
             if not readable:
                 return prepared
-            _insert_files(mem, readable, merged.files)
+            _insert_segments(mem, by_idx, merged.segments)
             try:
-                relation = mem.sql(_classify_sql(combined), params={"now": now})
+                sql = _classify_sql(combined, limits.max_line_bytes)
+                relation = mem.sql(sql, params={"now": now})
                 table: pa.Table = relation.to_arrow_table()
             except _FILE_ERRORS:
                 if attempt == 1:
                     raise
-                bad = _probe(mem, readable)
+                bad = _probe(mem, readable, limits.max_line_bytes)
                 prepared.unreadable.update(bad)
                 todo = [p for p in readable if p.file.blob_path not in bad]
                 continue
@@ -714,12 +741,46 @@ def _insert_files(
     )
 
 
-def _probe(con: duckdb.DuckDBPyConnection, readable: Sequence[_Pending]) -> dict[str, str]:
-    """Read each file alone with DuckDB to find the ones it rejects (e.g. invalid UTF-8)."""
+def _insert_segments(
+    con: duckdb.DuckDBPyConnection,
+    by_idx: Mapping[int, _Pending],
+    segments: Sequence[Segment],
+) -> None:
+    """Fill ``wdp_segments``: one row per segment with its file's columns."""
+    if not segments:
+        return
+    rows = [
+        (
+            s.seg,
+            s.file_idx,
+            by_idx[s.file_idx].file.blob_path,
+            by_idx[s.file_idx].file.resource,
+            by_idx[s.file_idx].file.trace_id,
+            _naive_utc(by_idx[s.file_idx].file.fetched_at),
+            s.first_rn,
+            s.first_line,
+        )
+        for s in segments
+    ]
+    types = ("INTEGER", "INTEGER", "VARCHAR", "VARCHAR", "VARCHAR", "TIMESTAMP", "BIGINT", "BIGINT")
+    unnests = ", ".join(f"unnest(CAST(? AS {t}[]))" for t in types)
+    con.execute(
+        f"INSERT INTO wdp_segments SELECT {unnests}",
+        [list(column) for column in zip(*rows, strict=True)],
+    )
+
+
+def _probe(
+    con: duckdb.DuckDBPyConnection, readable: Sequence[_Pending], max_line: int
+) -> dict[str, str]:
+    """Read each file alone with DuckDB to find the ones it rejects (e.g. invalid UTF-8).
+
+    Only files the coalescer accepted get here, so each is within the input limits.
+    """
     bad: dict[str, str] = {}
     for p in readable:
         compression = "gzip" if is_gzip(p.file.local_path) else "none"
-        reader = _read_csv_sql(p.file.local_path, "{'line': 'VARCHAR'}", compression)
+        reader = _read_csv_sql(p.file.local_path, "{'line': 'VARCHAR'}", compression, max_line)
         try:
             con.execute(f"SELECT count(*) FROM {reader}").fetchall()
         except _FILE_ERRORS as exc:

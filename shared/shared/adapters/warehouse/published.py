@@ -28,7 +28,7 @@ from typing import Any
 
 import duckdb
 
-from shared.ports.warehouse import BronzeFile, LoadResult, Warehouse
+from shared.ports.warehouse import BronzeFile, InputLimits, LoadResult, Warehouse
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +159,13 @@ class PublishedDuckDB(Warehouse):
         """
         raise ReadOnlyWarehouse("the published warehouse is read-only; write through a writer")
 
-    def load_bronze(self, batch_id: str, files: Sequence[BronzeFile]) -> LoadResult:
+    def load_bronze(
+        self,
+        batch_id: str,
+        files: Sequence[BronzeFile],
+        *,
+        limits: InputLimits | None = None,
+    ) -> LoadResult:
         """Refused: readers never load.
 
         Raises:

@@ -49,6 +49,7 @@ from shared.adapters.warehouse.bronze import (
     RESOURCES,
     STATUS_LOADED,
     UNREADABLE_ERRORS,
+    InputTooLarge,
     LoadKey,
     WarehouseUnavailable,
     already_loaded,
@@ -58,7 +59,7 @@ from shared.adapters.warehouse.bronze import (
     table_name,
 )
 from shared.errors import ConfigurationError
-from shared.ports.warehouse import BronzeFile, LoadResult, Warehouse
+from shared.ports.warehouse import BronzeFile, InputLimits, LoadResult, Warehouse
 from shared.settings import PlatformSettings
 
 log = logging.getLogger(__name__)
@@ -373,8 +374,18 @@ class SnowflakeWarehouse(Warehouse):
         with self._cursor() as cur:
             cur.execute(sql, _params(params))
 
-    def load_bronze(self, batch_id: str, files: Sequence[BronzeFile]) -> LoadResult:
-        """Stage, COPY and insert a micro-batch in one transaction; skip loaded files."""
+    def load_bronze(
+        self,
+        batch_id: str,
+        files: Sequence[BronzeFile],
+        *,
+        limits: InputLimits | None = None,
+    ) -> LoadResult:
+        """Stage, COPY and insert a micro-batch in one transaction; skip loaded files.
+
+        A file over ``limits`` is quarantined while the envelope is written (internal
+        stage); the external stage reads files in place, where Snowflake's own limits apply.
+        """
         if not self._schema_ready:
             self.ensure_schema()
         result = LoadResult(batch_id=batch_id)
@@ -393,7 +404,7 @@ class SnowflakeWarehouse(Warehouse):
                 else:
                     pending.append((len(pending), f))
             if self.external_stage is None:
-                unreadable = self._stage_internal(cur, batch_id, pending)
+                unreadable = self._stage_internal(cur, batch_id, pending, limits or InputLimits())
             else:
                 unreadable = self._stage_external(cur, batch_id, pending)
             readable = [(i, f) for i, f in pending if f.blob_path not in unreadable]
@@ -440,7 +451,11 @@ class SnowflakeWarehouse(Warehouse):
         return keys
 
     def _stage_internal(
-        self, cur: DictCursor, batch_id: str, pending: Sequence[tuple[int, BronzeFile]]
+        self,
+        cur: DictCursor,
+        batch_id: str,
+        pending: Sequence[tuple[int, BronzeFile]],
+        limits: InputLimits,
     ) -> dict[str, str]:
         """Envelope every readable file into one gzip file, PUT it, COPY it into staging."""
         unreadable: dict[str, str] = {}
@@ -453,7 +468,10 @@ class SnowflakeWarehouse(Warehouse):
             with envelope.open("wb") as out:
                 for idx, f in pending:
                     try:
-                        _write_envelope(part, batch_id, idx, f)
+                        _write_envelope(part, batch_id, idx, f, limits)
+                    except InputTooLarge as exc:
+                        unreadable[f.blob_path] = exc.reason
+                        continue
                     except UNREADABLE_ERRORS as exc:
                         unreadable[f.blob_path] = f"unreadable: {type(exc).__name__}: {exc}"
                         continue
@@ -611,18 +629,21 @@ class SnowflakeWarehouse(Warehouse):
         self._insert_history(cur, history_rows)
 
 
-def _write_envelope(part: Path, batch_id: str, idx: int, f: BronzeFile) -> None:
+def _write_envelope(
+    part: Path, batch_id: str, idx: int, f: BronzeFile, limits: InputLimits
+) -> None:
     """Stream one bronze file into a gzip member of envelope lines (constant memory).
 
     Raises:
         OSError, EOFError, zlib.error, UnicodeDecodeError: the file is unreadable.
+        InputTooLarge: the file crosses ``limits`` (nothing of it is staged).
     """
     fetched = f.fetched_at.astimezone(UTC).isoformat() if f.fetched_at else None
     head = {"b": batch_id, "f": idx, "r": f.resource, "p": f.blob_path, "t": f.trace_id}
     if fetched:
         head["ft"] = fetched
     with gzip.open(part, "wt", encoding="utf-8", compresslevel=1) as out:
-        for n, line in enumerate(iter_lines(f.local_path), start=1):
+        for n, line in iter_lines(f.local_path, limits=limits):
             if not line.strip():
                 continue
             out.write(json.dumps({**head, "n": n, "line": line}, ensure_ascii=False))

@@ -145,6 +145,7 @@ def test_dbt_unit_tests_ran_and_passed(duckdb_gold: BuiltWarehouse) -> None:
         "stg_sleeps_dedupes_to_latest_updated_at",
         "stg_sleeps_applies_tombstones",
         "stg_recoveries_tombstones_keyed_by_sleep_id",
+        "strain_day_aggregates_cycles_sharing_a_day",
     } <= names
 
 

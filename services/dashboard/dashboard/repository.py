@@ -193,7 +193,8 @@ class GoldReader:
             return []
         return self._query(
             f"select {_SLEEP_COLUMNS} from {self._t('fact_sleep')} "
-            "where user_key = ? and date_key between ? and ? order by date_key, sleep_start_timestamp",
+            "where user_key = ? and date_key between ? and ? "
+            "order by date_key, sleep_start_timestamp",
             [user_id, start_key, end_key],
         )
 

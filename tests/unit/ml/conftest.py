@@ -59,7 +59,12 @@ def synthetic_gold(
             strain.append({"user_key": user, "date_key": key, "day_strain_score": previous_strain})
             if rng.random() < 0.7:
                 workouts.append(
-                    {"user_key": user, "date_key": key, "duration_minutes": 60.0, "strain_score": 8.0}
+                    {
+                        "user_key": user,
+                        "date_key": key,
+                        "duration_minutes": 60.0,
+                        "strain_score": 8.0,
+                    }
                 )
     return (
         pd.DataFrame(recovery),

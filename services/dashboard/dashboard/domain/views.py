@@ -290,9 +290,7 @@ def build_sleep(
             sleep_efficiency_pct=_float(s.get("sleep_efficiency_pct")),
             sleep_performance_pct=_float(s.get("sleep_performance_pct")),
         )
-        for s in sorted(
-            sleeps, key=lambda r: (r["date_key"], r.get("sleep_start_timestamp") or 0)
-        )
+        for s in sorted(sleeps, key=lambda r: (r["date_key"], r.get("sleep_start_timestamp") or 0))
     ]
     main = [n for n in nights if not n.is_nap]
     # an unscored sleep has no stage minutes: it must not pull the averages towards zero

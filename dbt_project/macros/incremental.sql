@@ -57,10 +57,11 @@ touched as (
 
 
 {#- The where-clause predicate over the CTEs of touched_keys_ctes: the key is not quarantined
-    and, on incremental runs, was touched (every other row is still in the fact as it was). -#}
-{% macro touched_keys_filter(key_text) -%}
+    and, on incremental runs, was touched (every other row is still in the fact as it was).
+    `touched_text` (default key_text) is what the touched keys name: fact_strain's user. -#}
+{% macro touched_keys_filter(key_text, touched_text=none) -%}
     {{ key_text }} not in (select quarantined.record_key from quarantined)
     {%- if is_incremental() %}
-        and {{ key_text }} in (select touched.record_key from touched)
+        and {{ touched_text or key_text }} in (select touched.record_key from touched)
     {%- endif %}
 {%- endmacro %}

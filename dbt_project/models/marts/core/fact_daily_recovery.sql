@@ -3,15 +3,18 @@
 with
 
 recoveries as (
-    select * from {{ ref('int_recoveries_day_assigned') }}
+    select
+        *,
+        -- silver keeps one recovery per cycle, so the cycle is the natural key
+        md5('recovery|' || cast(cycle_id as varchar)) as recovery_id
+    from {{ ref('int_recoveries_day_assigned') }}
 ),
 
 {{ touched_keys_ctes('recovery', 'cycle') }}
 
 final as (
     select
-        -- silver keeps one recovery per cycle, so the cycle is the natural key
-        md5('recovery|' || cast(recoveries.cycle_id as varchar)) as recovery_id,
+        recoveries.recovery_id,
         cast(recoveries.user_id as bigint) as user_key,
         cast(recoveries.date_key as integer) as date_key,
         cast(recoveries.cycle_id as bigint) as cycle_id,

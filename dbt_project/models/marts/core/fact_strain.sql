@@ -23,10 +23,9 @@ clean as (
         {{ datediff_minutes('cycles.start_at_utc', 'cycles.end_at_utc') }} as cycle_minutes
     from cycles
     where
-        cast(cycles.cycle_id as varchar) not in (select quarantined.record_key from quarantined)
-        {%- if is_incremental() %}
-            and cast(cycles.user_id as varchar) in (select touched.record_key from touched)
-        {%- endif %}
+        {{ touched_keys_filter(
+            'cast(cycles.cycle_id as varchar)', 'cast(cycles.user_id as varchar)'
+        ) }}
 ),
 
 ranked as (
@@ -63,34 +62,48 @@ days as (
         date_key
 ),
 
-final as (
+primary_days as (
     select
+        ranked.*,
+        days.cycle_count,
+        days.kilojoule as day_kilojoule,
+        days.calories_burned,
+        days.max_heart_rate_bpm as day_max_heart_rate_bpm,
+        days.updated_at as day_updated_at,
+        days.load_timestamp as day_load_timestamp,
         md5(
             'strain|' || cast(ranked.user_id as varchar) || '|' || cast(ranked.date_key as varchar)
         ) as strain_id,
-        cast(ranked.user_id as bigint) as user_key,
-        cast(ranked.date_key as integer) as date_key,
-        cast(ranked.cycle_id as bigint) as cycle_id,
-        cast(days.cycle_count as integer) as cycle_count,
-        ranked.start_at_utc as cycle_start_timestamp,
-        ranked.end_at_utc as cycle_end_timestamp,
-        ranked.is_open,
-        ranked.timezone_offset,
-        cast(ranked.score_state as varchar) as score_state,
-        ranked.day_strain as day_strain_score,
-        days.kilojoule,
-        days.calories_burned,
         coalesce(days.weighted_heart_rate_bpm, ranked.average_heart_rate_bpm)
-            as avg_heart_rate_bpm,
-        days.max_heart_rate_bpm,
-        days.updated_at,
-        days.load_timestamp
+            as day_heart_rate_bpm
     from ranked
     inner join days
         on
             ranked.user_id = days.user_id
             and ranked.date_key = days.date_key
     where ranked.day_rank = 1
+),
+
+final as (
+    select
+        primary_days.strain_id,
+        cast(primary_days.user_id as bigint) as user_key,
+        cast(primary_days.date_key as integer) as date_key,
+        cast(primary_days.cycle_id as bigint) as cycle_id,
+        cast(primary_days.cycle_count as integer) as cycle_count,
+        primary_days.start_at_utc as cycle_start_timestamp,
+        primary_days.end_at_utc as cycle_end_timestamp,
+        primary_days.is_open,
+        primary_days.timezone_offset,
+        cast(primary_days.score_state as varchar) as score_state,
+        primary_days.day_strain as day_strain_score,
+        primary_days.day_kilojoule as kilojoule,
+        primary_days.calories_burned,
+        primary_days.day_heart_rate_bpm as avg_heart_rate_bpm,
+        primary_days.day_max_heart_rate_bpm as max_heart_rate_bpm,
+        primary_days.day_updated_at as updated_at,
+        primary_days.day_load_timestamp as load_timestamp
+    from primary_days
 )
 
 select * from final

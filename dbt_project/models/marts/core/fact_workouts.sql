@@ -4,7 +4,20 @@
 with
 
 workouts as (
-    select * from {{ ref('int_workouts_day_assigned') }}
+    select
+        *,
+        -- an unscored workout has no zone durations: null, not an array of nulls
+        case
+            when score_state = 'SCORED'
+                then {{ numeric_array([
+                    'zone_one_minutes',
+                    'zone_two_minutes',
+                    'zone_three_minutes',
+                    'zone_four_minutes',
+                    'zone_five_minutes',
+                ]) }}
+        end as zone_duration_minutes
+    from {{ ref('int_workouts_day_assigned') }}
 ),
 
 {{ touched_keys_ctes('workout', 'workout') }}
@@ -30,17 +43,7 @@ final as (
         workouts.altitude_gain_meter as altitude_gain_meters,
         workouts.altitude_change_meter as altitude_change_meters,
         workouts.zone_zero_minutes,
-        -- an unscored workout has no zone durations: null, not an array of nulls
-        case
-            when workouts.score_state = 'SCORED'
-                then {{ numeric_array([
-                    'workouts.zone_one_minutes',
-                    'workouts.zone_two_minutes',
-                    'workouts.zone_three_minutes',
-                    'workouts.zone_four_minutes',
-                    'workouts.zone_five_minutes',
-                ]) }}
-        end as zone_duration_minutes,
+        workouts.zone_duration_minutes,
         workouts.updated_at,
         workouts.load_timestamp
     from workouts

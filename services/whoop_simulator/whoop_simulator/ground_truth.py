@@ -274,13 +274,14 @@ def expected_gold(
     strain_rows: list[dict[str, Any]] = []
     for dk, day_cycles in sorted(days.items()):
         day = strain_day(day_cycles)
-        primary = day.pop("primary")
+        primary = day["primary"]
         strain_rows.append(
             {
                 "strain_id": surrogate_key("strain", uk, dk),
                 "user_key": uk,
                 "date_key": dk,
                 "cycle_id": primary["cycle_id"],
+                "cycle_count": day["cycle_count"],
                 "cycle_start_timestamp": naive_utc(primary["start_ms"]),
                 "cycle_end_timestamp": (
                     naive_utc(primary["end_ms"]) if primary["end_ms"] is not None else None
@@ -288,7 +289,11 @@ def expected_gold(
                 "is_open": primary["end_ms"] is None,
                 "timezone_offset": primary["timezone_offset"],
                 "score_state": primary["score_state"],
-                **day,
+                "day_strain_score": day["day_strain_score"],
+                "kilojoule": day["kilojoule"],
+                "calories_burned": day["calories_burned"],
+                "avg_heart_rate_bpm": day["avg_heart_rate_bpm"],
+                "max_heart_rate_bpm": day["max_heart_rate_bpm"],
                 "updated_at": max(c["updated_at"] for c in day_cycles),
             }
         )

@@ -305,10 +305,10 @@ def test_csv_export_writes_every_gold_table_with_the_model_columns(
     uid = world.users[0].user_id
     written = export_gold_csv(world.warehouse, tmp_path, user_ids=[uid])
     assert written["fact_daily_recovery"] == len(world.rows("fact_daily_recovery", uid))
-    assert written["dim_sleep_stage"] == 5  # no user_key: not filtered
+    assert written["dim_sleep_stage"] == 4  # Light, Deep, REM, Awake; no user_key: not filtered
     with (tmp_path / "fact_workouts.csv").open() as fh:
         rows = list(csv.DictReader(fh))
-    assert list(rows[0])[:3] == ["user_key", "date_key", "workout_id"]
+    assert list(rows[0])[:3] == ["workout_id", "user_key", "date_key"]
     assert {int(r["user_key"]) for r in rows} == {uid}
     zones = json.loads(rows[0]["zone_duration_minutes"])
     assert len(zones) == 5

@@ -18,11 +18,11 @@ paired as (
     select
         recoveries.user_key,
         recoveries.recovery_score,
-        strain.day_strain as previous_day_strain
+        strain.day_strain_score as previous_day_strain
     from recoveries
     inner join dates as today on recoveries.date_key = today.date_key
     inner join dates as yesterday
-        on yesterday.calendar_date = {{ dbt.dateadd('day', -1, 'today.calendar_date') }}
+        on yesterday.full_date = {{ dbt.dateadd('day', -1, 'today.full_date') }}
     inner join strain
         on
             recoveries.user_key = strain.user_key

@@ -23,14 +23,17 @@
 
 
 {#- The config every incremental gold fact shares: merge on `key_column` (the strategy itself
-    comes from dbt_project.yml) after the pre-hook deleted the keys the lookback window touched.
+    comes from dbt_project.yml) after the pre-hook deleted the rows whose `delete_column`
+    (default: key_column) the lookback window touched. fact_strain merges on strain_id but
+    deletes per touched user, since one of its rows aggregates several cycles.
     The depends_on comment registers int_whoop__touched_keys at parse time, when
     is_incremental() is false and neither the hook nor the `touched` CTE calls ref(). -#}
-{% macro touched_keys_incremental_config(key_column, key_kind) -%}
+{% macro touched_keys_incremental_config(key_column, key_kind, delete_column=none) -%}
+    {%- set delete_column = delete_column or key_column -%}
     {{ config(
         materialized='incremental',
         unique_key=key_column,
-        pre_hook=["{{ delete_touched_keys('" ~ key_column ~ "', '" ~ key_kind ~ "') }}"],
+        pre_hook=["{{ delete_touched_keys('" ~ delete_column ~ "', '" ~ key_kind ~ "') }}"],
     ) }}
 -- depends_on: {{ ref('int_whoop__touched_keys') }}
 {%- endmacro %}
@@ -54,10 +57,11 @@ touched as (
 
 
 {#- The where-clause predicate over the CTEs of touched_keys_ctes: the key is not quarantined
-    and, on incremental runs, was touched (every other row is still in the fact as it was). -#}
-{% macro touched_keys_filter(key_text) -%}
+    and, on incremental runs, was touched (every other row is still in the fact as it was).
+    `touched_text` (default key_text) is what the touched keys name: fact_strain's user. -#}
+{% macro touched_keys_filter(key_text, touched_text=none) -%}
     {{ key_text }} not in (select quarantined.record_key from quarantined)
     {%- if is_incremental() %}
-        and {{ key_text }} in (select touched.record_key from touched)
+        and {{ touched_text or key_text }} in (select touched.record_key from touched)
     {%- endif %}
 {%- endmacro %}

@@ -1,15 +1,16 @@
 {#- One row per user and ISO period (`week`: starting Monday, `month`: starting the 1st) with
     the averages the Power BI trend pages plot: agg_weekly_user and agg_monthly_user are this
-    select with their own period. Averages skip days without a value (no recovery, open cycle);
-    naps are left out of asleep minutes. The period's start comes out as
+    select with their own period. Averages skip days without a value (no recovery, unscored
+    cycle or sleep); naps are left out of total sleep minutes. Workouts count whether scored
+    or not (an unscorable workout still took its minutes). The period's start comes out as
     `<period>_start_date_key` and `<period>_start_date`, the names the model contracts declare. -#}
 {% macro user_period_averages(period) -%}
     {%- if period == 'week' -%}
         {%- set period_start = dbt.dateadd(
-            'day', '1 - dates.day_of_week', 'dates.calendar_date'
+            'day', '1 - dates.day_of_week', 'dates.full_date'
         ) -%}
     {%- elif period == 'month' -%}
-        {%- set period_start = dbt.date_trunc('month', 'dates.calendar_date') -%}
+        {%- set period_start = dbt.date_trunc('month', 'dates.full_date') -%}
     {%- else -%}
         {{ exceptions.raise_compiler_error(
             "user_period_averages: period must be 'week' or 'month', got '" ~ period ~ "'"
@@ -44,8 +45,8 @@
             recovery_score,
             hrv_rmssd_ms,
             resting_heart_rate_bpm,
-            cast(null as double) as day_strain,
-            cast(null as double) as asleep_minutes,
+            cast(null as double) as day_strain_score,
+            cast(null as double) as total_sleep_minutes,
             0 as workout_count,
             cast(null as double) as workout_minutes
         from recoveries
@@ -56,8 +57,8 @@
             null as recovery_score,
             null as hrv_rmssd_ms,
             null as resting_heart_rate_bpm,
-            day_strain,
-            null as asleep_minutes,
+            day_strain_score,
+            null as total_sleep_minutes,
             0 as workout_count,
             null as workout_minutes
         from strain
@@ -68,8 +69,8 @@
             null as recovery_score,
             null as hrv_rmssd_ms,
             null as resting_heart_rate_bpm,
-            null as day_strain,
-            asleep_minutes,
+            null as day_strain_score,
+            total_sleep_minutes,
             0 as workout_count,
             null as workout_minutes
         from sleeps
@@ -81,8 +82,8 @@
             null as recovery_score,
             null as hrv_rmssd_ms,
             null as resting_heart_rate_bpm,
-            null as day_strain,
-            null as asleep_minutes,
+            null as day_strain_score,
+            null as total_sleep_minutes,
             1 as workout_count,
             duration_minutes as workout_minutes
         from workouts
@@ -104,8 +105,8 @@
             avg(recovery_score) as avg_recovery_score,
             avg(hrv_rmssd_ms) as avg_hrv_rmssd_ms,
             avg(resting_heart_rate_bpm) as avg_resting_heart_rate_bpm,
-            avg(day_strain) as avg_day_strain,
-            avg(asleep_minutes) as avg_asleep_minutes,
+            avg(day_strain_score) as avg_day_strain_score,
+            avg(total_sleep_minutes) as avg_total_sleep_minutes,
             cast(sum(workout_count) as integer) as workout_count,
             coalesce(sum(workout_minutes), 0) as workout_minutes
         from with_period

@@ -14,6 +14,8 @@ leaks as (
     union all
     select quarantine.resource, quarantine.record_key
     from quarantine
+    -- fact_strain names its day's primary cycle; assert_strain_day_covers_its_clean_cycles
+    -- checks that the day's other cycles are clean too
     inner join {{ ref('fact_strain') }} as facts
         on quarantine.record_key = cast(facts.cycle_id as varchar)
     where quarantine.resource = 'cycle'

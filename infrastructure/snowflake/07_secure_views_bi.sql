@@ -13,7 +13,7 @@ CREATE TABLE IF NOT EXISTS WHOOP.GOLD.BI_USER_ACCESS (
 );
 
 CREATE OR REPLACE SECURE VIEW WHOOP.BI.DAILY_RECOVERY AS
-SELECT r.user_key, r.date_key, r.recovery_score, r.recovery_band, r.hrv_rmssd_ms,
+SELECT r.recovery_id, r.user_key, r.date_key, r.recovery_score, r.recovery_band, r.hrv_rmssd_ms,
        r.resting_heart_rate_bpm, r.spo2_percentage, r.skin_temp_celsius
 FROM WHOOP.GOLD.FACT_DAILY_RECOVERY AS r
 WHERE EXISTS (
@@ -22,8 +22,8 @@ WHERE EXISTS (
 );
 
 CREATE OR REPLACE SECURE VIEW WHOOP.BI.SLEEP AS
-SELECT s.user_key, s.date_key, s.is_nap, s.asleep_minutes, s.sleep_efficiency_percentage,
-       s.sleep_performance_percentage, s.sleep_debt_minutes
+SELECT s.sleep_id, s.user_key, s.date_key, s.is_nap, s.score_state, s.total_sleep_minutes,
+       s.sleep_efficiency_pct, s.sleep_performance_pct, s.sleep_debt_minutes
 FROM WHOOP.GOLD.FACT_SLEEP AS s
 WHERE EXISTS (
     SELECT 1 FROM WHOOP.GOLD.BI_USER_ACCESS AS a

@@ -31,15 +31,18 @@ GOLD_COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
             "user_key",
             "date_key",
             "is_nap",
-            "asleep_minutes",
-            "sleep_performance_percentage",
-            "sleep_efficiency_percentage",
+            "total_sleep_minutes",
+            "sleep_performance_pct",
+            "sleep_efficiency_pct",
             "sleep_debt_minutes",
             "respiratory_rate",
         ),
     ),
-    "strain": ("gold.fact_strain", ("user_key", "date_key", "day_strain")),
-    "workouts": ("gold.fact_workouts", ("user_key", "date_key", "duration_minutes", "strain")),
+    "strain": ("gold.fact_strain", ("user_key", "date_key", "day_strain_score")),
+    "workouts": (
+        "gold.fact_workouts",
+        ("user_key", "date_key", "duration_minutes", "strain_score"),
+    ),
 }
 
 

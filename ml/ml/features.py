@@ -120,9 +120,11 @@ def build_daily(
     Args:
         recovery: ``fact_daily_recovery`` rows (user_key, date_key, recovery_score,
             hrv_rmssd_ms, resting_heart_rate_bpm, skin_temp_celsius, spo2_percentage).
-        sleep: ``fact_sleep`` rows; naps are ignored, the main sleep of the wake day is used.
-        strain: ``fact_strain`` rows (day_strain).
-        workouts: ``fact_workouts`` rows (duration_minutes, strain), summed per day.
+        sleep: ``fact_sleep`` rows; naps are ignored, the main sleep of the wake day is used
+            (an unscored one has null scores, which the means skip).
+        strain: ``fact_strain`` rows (day_strain_score), one per user-day.
+        workouts: ``fact_workouts`` rows (duration_minutes, strain_score), summed per day;
+            an unscored workout adds its minutes but no strain.
 
     Returns:
         Columns ``user_key``, ``day`` (datetime64), then :data:`DAILY_COLUMNS`.
@@ -146,8 +148,9 @@ def build_daily(
         s = s[~s["is_nap"].astype(bool)]
         s = s.rename(
             columns={
-                "sleep_performance_percentage": "sleep_performance",
-                "sleep_efficiency_percentage": "sleep_efficiency",
+                "total_sleep_minutes": "asleep_minutes",
+                "sleep_performance_pct": "sleep_performance",
+                "sleep_efficiency_pct": "sleep_efficiency",
                 "respiratory_rate": "resp_rate",
             }
         )
@@ -160,11 +163,11 @@ def build_daily(
         ]
         parts.append(s.groupby(["user_key", "day"])[cols].mean())
     if len(strain):
-        c = _with_day(strain)
+        c = _with_day(strain).rename(columns={"day_strain_score": "day_strain"})
         parts.append(c.groupby(["user_key", "day"])[["day_strain"]].max())
     if len(workouts):
         w = _with_day(workouts).rename(
-            columns={"duration_minutes": "workout_minutes", "strain": "workout_strain"}
+            columns={"duration_minutes": "workout_minutes", "strain_score": "workout_strain"}
         )
         parts.append(
             w.groupby(["user_key", "day"])[["workout_minutes", "workout_strain"]].sum(min_count=1)

@@ -195,10 +195,10 @@ def sleep_stages(
         bx = left + i * bar_w + bar_w * 0.15
         base = float(top + plot_h)
         for stage in stages:
-            minutes = night.stage_minutes.get(stage.stage_name, 0.0)
+            minutes = night.stage_minutes.get(stage.sleep_stage_name, 0.0)
             h = plot_h * (minutes / 60) / y_max
             base -= h
-            tip = f"{night.day} {stage.stage_name}: {minutes:.0f} min"
+            tip = f"{night.day} {stage.sleep_stage_name}: {minutes:.0f} min"
             parts.append(
                 f'<rect x="{bx:.1f}" y="{base:.1f}" width="{bar_w * 0.7:.1f}" height="{h:.1f}" '
                 f'fill="{stage.colour}"><title>{escape(tip)}</title></rect>'
@@ -228,9 +228,9 @@ def activity_bars(summaries: Sequence[ActivitySummary], *, width: int = 900) -> 
         w = (width - label_w - right) * s.total_minutes / peak
         parts.append(
             f'<text x="{label_w - 8}" y="{yy + 16}" text-anchor="end" {_FONT}>'
-            f"{escape(s.sport_name)}</text>"
+            f"{escape(s.activity_name)}</text>"
             f'<rect x="{label_w}" y="{yy + 4}" width="{w:.1f}" height="{row_h - 8}" rx="3" '
-            f'fill="#16ec06" opacity="0.75"><title>{escape(s.sport_name)}: {s.workout_count} '
+            f'fill="#16ec06" opacity="0.75"><title>{escape(s.activity_name)}: {s.workout_count} '
             f"workouts, {s.total_minutes:.0f} min</title></rect>"
             f'<text x="{label_w + w + 6:.1f}" y="{yy + 16}" {_FONT}>'
             f"{s.total_minutes:.0f} min · {s.workout_count}×</text>"

@@ -31,18 +31,19 @@ GOLD_FACTS: tuple[str, ...] = (
 )
 
 _SLEEP_COLUMNS = (
-    "user_key, date_key, sleep_id, is_nap, start_at_utc, start_at_local, end_at_local, "
+    "user_key, date_key, sleep_id, is_nap, score_state, sleep_start_timestamp, start_at_local, "
+    "end_at_local, "
     "in_bed_minutes, awake_minutes, light_sleep_minutes, deep_sleep_minutes, rem_sleep_minutes, "
-    "no_data_minutes, asleep_minutes, sleep_efficiency_percentage, "
-    "sleep_performance_percentage, respiratory_rate"
+    "no_data_minutes, total_sleep_minutes, sleep_efficiency_pct, "
+    "sleep_performance_pct, respiratory_rate"
 )
 _WORKOUT_COLUMNS = (
-    "user_key, date_key, workout_id, activity_type_key, sport_name, start_at_utc, "
-    "duration_minutes, strain, average_heart_rate_bpm, kilocalories"
+    "user_key, date_key, workout_id, activity_type_key, sport_name, score_state, "
+    "workout_start_timestamp, duration_minutes, strain_score, avg_heart_rate_bpm, calories_burned"
 )
 _AGG_COLUMNS = (
-    "avg_recovery_score, avg_hrv_rmssd_ms, avg_resting_heart_rate_bpm, avg_day_strain, "
-    "avg_asleep_minutes, workout_count, workout_minutes"
+    "avg_recovery_score, avg_hrv_rmssd_ms, avg_resting_heart_rate_bpm, avg_day_strain_score, "
+    "avg_total_sleep_minutes, workout_count, workout_minutes"
 )
 
 
@@ -126,14 +127,14 @@ class GoldReader:
         return rows[0] if rows else None
 
     def latest_strain(self, tables: set[str], user_id: int) -> Row | None:
-        """Newest cycle with a day strain (the open cycle has none yet)."""
+        """Newest day with a day strain (an open or unscored primary cycle has none yet)."""
         if not self.has(tables, "fact_strain"):
             return None
         rows = self._query(
-            "select date_key, day_strain, kilocalories, average_heart_rate_bpm, "
+            "select date_key, day_strain_score, calories_burned, avg_heart_rate_bpm, "
             f"max_heart_rate_bpm from {self._t('fact_strain')} "
-            "where user_key = ? and day_strain is not null "
-            "order by date_key desc, start_at_utc desc limit 1",
+            "where user_key = ? and day_strain_score is not null "
+            "order by date_key desc limit 1",
             [user_id],
         )
         return rows[0] if rows else None
@@ -143,9 +144,10 @@ class GoldReader:
         if not self.has(tables, "fact_sleep"):
             return None
         rows = self._query(
-            "select date_key, asleep_minutes, in_bed_minutes, sleep_performance_percentage, "
-            f"sleep_efficiency_percentage, respiratory_rate from {self._t('fact_sleep')} "
-            "where user_key = ? and not is_nap order by date_key desc, end_at_utc desc limit 1",
+            "select date_key, total_sleep_minutes, in_bed_minutes, sleep_performance_pct, "
+            f"sleep_efficiency_pct, respiratory_rate from {self._t('fact_sleep')} "
+            "where user_key = ? and not is_nap and score_state = 'SCORED' "
+            "order by date_key desc, sleep_end_timestamp desc limit 1",
             [user_id],
         )
         return rows[0] if rows else None
@@ -186,12 +188,13 @@ class GoldReader:
         return None if value is None else int(value)
 
     def sleeps(self, tables: set[str], user_id: int, start_key: int, end_key: int) -> list[Row]:
-        """Scored sleeps (naps included) between two date keys."""
+        """Sleeps (naps and unscored ones included) between two date keys."""
         if not self.has(tables, "fact_sleep"):
             return []
         return self._query(
             f"select {_SLEEP_COLUMNS} from {self._t('fact_sleep')} "
-            "where user_key = ? and date_key between ? and ? order by date_key, start_at_utc",
+            "where user_key = ? and date_key between ? and ? "
+            "order by date_key, sleep_start_timestamp",
             [user_id, start_key, end_key],
         )
 
@@ -200,18 +203,18 @@ class GoldReader:
         if not self.has(tables, "dim_sleep_stage"):
             return []
         return self._query(
-            "select sleep_stage_key, stage_name, is_asleep, sort_order "
+            "select sleep_stage_key, sleep_stage_name, is_asleep, sort_order "
             f"from {self._t('dim_sleep_stage')} order by sort_order"
         )
 
     # --- workouts ------------------------------------------------------------------------
     def workouts(self, tables: set[str], user_id: int, start_key: int, end_key: int) -> list[Row]:
-        """Scored workouts between two date keys."""
+        """Workouts (unscored ones included) between two date keys."""
         if not self.has(tables, "fact_workouts"):
             return []
         return self._query(
             f"select {_WORKOUT_COLUMNS} from {self._t('fact_workouts')} "
-            "where user_key = ? and date_key between ? and ? order by start_at_utc",
+            "where user_key = ? and date_key between ? and ? order by workout_start_timestamp",
             [user_id, start_key, end_key],
         )
 
@@ -220,7 +223,7 @@ class GoldReader:
         if not keys or not self.has(tables, "dim_activity_type"):
             return {}
         rows = self._query(
-            "select activity_type_key, sport_name, sport_slug, category "
+            "select activity_type_key, activity_name, sport_slug, activity_category "
             f"from {self._t('dim_activity_type')} where activity_type_key in ("
             + ", ".join("?" for _ in keys)
             + ")",

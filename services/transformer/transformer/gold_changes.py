@@ -51,6 +51,9 @@ def changed_rows_sql(batch_ids: Sequence[str]) -> str:
     def keys(resource: str, extra: str = "") -> str:
         return f"select record_id from bronze.raw_{resource} where batch_id in ({ids}){extra}"
 
+    # fact_strain names only its day's primary cycle: a change to a second cycle of the same
+    # day is announced through that day's sleep or recovery, or not at all (the scorer reads
+    # the user's whole history anyway).
     return f"""
 select user_key, date_key from gold.fact_sleep
 where sleep_id in ({keys("sleep")})

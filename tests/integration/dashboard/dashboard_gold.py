@@ -74,11 +74,12 @@ def aggregate(rows: Mapping[str, Sequence[Mapping[str, Any]]], period: str) -> l
             a["rhr"].append(r["resting_heart_rate_bpm"])
     for r in rows["fact_strain"]:
         a = acc[(r["user_key"], start(r["date_key"]))]
-        if r["day_strain"] is not None:
-            a["strain"].append(r["day_strain"])
+        if r["day_strain_score"] is not None:
+            a["strain"].append(r["day_strain_score"])
     for r in rows["fact_sleep"]:
-        if not r["is_nap"]:
-            acc[(r["user_key"], start(r["date_key"]))]["asleep"].append(r["asleep_minutes"])
+        # naps are left out; an unscored sleep has no minutes (the average skips it)
+        if not r["is_nap"] and r["total_sleep_minutes"] is not None:
+            acc[(r["user_key"], start(r["date_key"]))]["asleep"].append(r["total_sleep_minutes"])
     for r in rows["fact_workouts"]:
         acc[(r["user_key"], start(r["date_key"]))]["workouts"].append(r["duration_minutes"])
 
@@ -93,8 +94,8 @@ def aggregate(rows: Mapping[str, Sequence[Mapping[str, Any]]], period: str) -> l
             "avg_recovery_score": mean(a["recovery"]),
             "avg_hrv_rmssd_ms": mean(a["hrv"]),
             "avg_resting_heart_rate_bpm": mean(a["rhr"]),
-            "avg_day_strain": mean(a["strain"]),
-            "avg_asleep_minutes": mean(a["asleep"]),
+            "avg_day_strain_score": mean(a["strain"]),
+            "avg_total_sleep_minutes": mean(a["asleep"]),
             "workout_count": len(a["workouts"]),
             "workout_minutes": float(sum(a["workouts"])),
         }

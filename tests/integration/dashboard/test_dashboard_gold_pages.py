@@ -78,15 +78,19 @@ async def test_overview_numbers_match_ground_truth_and_scorer(
         latest["resting_heart_rate_bpm"]
     )
     strain = max(
-        (r for r in world.rows("fact_strain", uid) if r["day_strain"] is not None),
-        key=lambda r: (r["date_key"], r["start_at_utc"]),
+        (r for r in world.rows("fact_strain", uid) if r["day_strain_score"] is not None),
+        key=lambda r: r["date_key"],
     )
-    assert body["strain"]["day_strain"] == pytest.approx(strain["day_strain"])
+    assert body["strain"]["day_strain_score"] == pytest.approx(strain["day_strain_score"])
     sleep = max(
-        (r for r in world.rows("fact_sleep", uid) if not r["is_nap"]),
-        key=lambda r: (r["date_key"], r["end_at_utc"]),
+        (
+            r
+            for r in world.rows("fact_sleep", uid)
+            if not r["is_nap"] and r["score_state"] == "SCORED"
+        ),
+        key=lambda r: (r["date_key"], r["sleep_end_timestamp"]),
     )
-    assert body["sleep"]["asleep_minutes"] == pytest.approx(sleep["asleep_minutes"])
+    assert body["sleep"]["total_sleep_minutes"] == pytest.approx(sleep["total_sleep_minutes"])
 
     # 90-day window ending on the latest recovery, every recovery in it plotted.
     end = _day(latest["date_key"])
@@ -153,12 +157,13 @@ async def test_sleep_stages_per_night(client: httpx.AsyncClient, world: GoldWorl
     main = [r for r in window if not r["is_nap"]]
     assert len(body["nights"]) == len(window)
     assert body["main_sleep_count"] == len(main)
-    assert [s["stage_name"] for s in body["stages"]] == ["awake", "light", "deep", "rem", "no_data"]
-    assert body["average_stage_minutes"]["deep"] == pytest.approx(
-        sum(r["deep_sleep_minutes"] for r in main) / len(main)
+    assert [s["sleep_stage_name"] for s in body["stages"]] == ["Awake", "Light", "Deep", "REM"]
+    scored = [r for r in main if r["score_state"] == "SCORED"]
+    assert body["average_stage_minutes"]["Deep"] == pytest.approx(
+        sum(r["deep_sleep_minutes"] for r in scored) / len(scored)
     )
     assert body["average_asleep_minutes"] == pytest.approx(
-        sum(r["asleep_minutes"] for r in main) / len(main)
+        sum(r["total_sleep_minutes"] for r in scored) / len(scored)
     )
     html = (await client.get(f"/users/{uid}/sleep", headers=ADMIN)).text
     assert "Stages per night" in html and "<rect" in html
@@ -177,7 +182,7 @@ async def test_workouts_by_activity_type(client: httpx.AsyncClient, world: GoldW
     for key, minutes in grouped.items():
         assert got[key]["workout_count"] == len(minutes)
         assert got[key]["total_minutes"] == pytest.approx(sum(minutes))
-        assert got[key]["sport_name"] == names[key]
+        assert got[key]["activity_name"] == names[key]
     assert body["total_count"] == len(workouts)
     html = (await client.get(f"/users/{uid}/workouts", headers=ADMIN)).text
     top = max(grouped, key=lambda k: sum(grouped[k]))
@@ -199,7 +204,7 @@ async def test_aggregates_match_facts(
     for got, want in zip(body["rows"], expected, strict=True):
         assert got["avg_recovery_score"] == pytest.approx(want["avg_recovery_score"])
         assert got["workout_count"] == want["workout_count"]
-        assert got["avg_asleep_minutes"] == pytest.approx(want["avg_asleep_minutes"])
+        assert got["avg_total_sleep_minutes"] == pytest.approx(want["avg_total_sleep_minutes"])
     html = (await client.get(f"/users/{uid}/trends", headers=ADMIN)).text
     assert f"{expected[-1]['avg_recovery_score']:,.1f}" in html
 
@@ -300,10 +305,10 @@ def test_csv_export_writes_every_gold_table_with_the_model_columns(
     uid = world.users[0].user_id
     written = export_gold_csv(world.warehouse, tmp_path, user_ids=[uid])
     assert written["fact_daily_recovery"] == len(world.rows("fact_daily_recovery", uid))
-    assert written["dim_sleep_stage"] == 5  # no user_key: not filtered
+    assert written["dim_sleep_stage"] == 4  # Light, Deep, REM, Awake; no user_key: not filtered
     with (tmp_path / "fact_workouts.csv").open() as fh:
         rows = list(csv.DictReader(fh))
-    assert list(rows[0])[:3] == ["user_key", "date_key", "workout_id"]
+    assert list(rows[0])[:3] == ["workout_id", "user_key", "date_key"]
     assert {int(r["user_key"]) for r in rows} == {uid}
     zones = json.loads(rows[0]["zone_duration_minutes"])
     assert len(zones) == 5

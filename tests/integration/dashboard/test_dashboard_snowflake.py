@@ -33,18 +33,19 @@ READ = {
         "spo2_percentage skin_temp_celsius user_calibrating updated_at"
     ),
     "fact_strain": (
-        "user_key date_key start_at_utc day_strain kilocalories average_heart_rate_bpm "
-        "max_heart_rate_bpm"
+        "user_key date_key cycle_start_timestamp day_strain_score calories_burned "
+        "avg_heart_rate_bpm max_heart_rate_bpm"
     ),
     "fact_sleep": (
-        "user_key date_key sleep_id is_nap start_at_utc end_at_utc start_at_local end_at_local "
+        "user_key date_key sleep_id is_nap score_state sleep_start_timestamp sleep_end_timestamp "
+        "start_at_local end_at_local "
         "in_bed_minutes awake_minutes light_sleep_minutes deep_sleep_minutes rem_sleep_minutes "
-        "no_data_minutes asleep_minutes sleep_efficiency_percentage "
-        "sleep_performance_percentage respiratory_rate"
+        "no_data_minutes total_sleep_minutes sleep_efficiency_pct "
+        "sleep_performance_pct respiratory_rate"
     ),
     "fact_workouts": (
-        "user_key date_key workout_id activity_type_key sport_name start_at_utc duration_minutes "
-        "strain average_heart_rate_bpm kilocalories"
+        "user_key date_key workout_id activity_type_key sport_name score_state "
+        "workout_start_timestamp duration_minutes strain_score avg_heart_rate_bpm calories_burned"
     ),
 }
 
@@ -132,9 +133,9 @@ def snow(fakesnow_server: FakesnowServer) -> Iterator[Snow]:
         list(rows["fact_predictions"][0]),
     )
     stages = [
-        {"sleep_stage_key": i, "stage_name": n, "is_asleep": n in ("light", "deep", "rem"),
+        {"sleep_stage_key": i, "sleep_stage_name": n, "is_asleep": n in ("Light", "Deep", "REM"),
          "sort_order": i}
-        for i, n in enumerate(["awake", "light", "deep", "rem", "no_data"], start=1)
+        for i, n in enumerate(["Awake", "Light", "Deep", "REM"], start=1)
     ]  # fmt: skip
     _create(warehouse, "gold.dim_sleep_stage", stages, list(stages[0]))
     weekly = aggregate(rows, "week")

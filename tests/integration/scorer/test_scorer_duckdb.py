@@ -24,11 +24,11 @@ GOLD_DDL = [
         cycle_id bigint, recovery_score double, hrv_rmssd_ms double,
         resting_heart_rate_bpm double, spo2_percentage double, skin_temp_celsius double)""",
     """create table gold.fact_sleep (user_key bigint, date_key integer, is_nap boolean,
-        asleep_minutes double, sleep_performance_percentage double,
-        sleep_efficiency_percentage double, sleep_debt_minutes double, respiratory_rate double)""",
-    "create table gold.fact_strain (user_key bigint, date_key integer, day_strain double)",
+        total_sleep_minutes double, sleep_performance_pct double,
+        sleep_efficiency_pct double, sleep_debt_minutes double, respiratory_rate double)""",
+    "create table gold.fact_strain (user_key bigint, date_key integer, day_strain_score double)",
     """create table gold.fact_workouts (user_key bigint, date_key integer,
-        duration_minutes double, strain double)""",
+        duration_minutes double, strain_score double)""",
 ]
 
 

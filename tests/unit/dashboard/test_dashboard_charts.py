@@ -52,14 +52,17 @@ def test_empty_inputs_render_nothing() -> None:
     assert str(charts.sleep_stages([], [])) == ""
     assert str(charts.activity_bars([])) == ""
     assert (
-        str(charts.aggregate_line([], "avg_day_strain", y_max=21, colour="#fff", label="x")) == ""
+        str(charts.aggregate_line([], "avg_day_strain_score", y_max=21, colour="#fff", label="x"))
+        == ""
     )
 
 
 def test_aggregate_line_plots_each_value() -> None:
     rows = [
-        PeriodAggregate(period_start=date(2026, 1, 5) + timedelta(weeks=i), avg_day_strain=s)
+        PeriodAggregate(period_start=date(2026, 1, 5) + timedelta(weeks=i), avg_day_strain_score=s)
         for i, s in enumerate([10.0, None, 12.0, 14.0])
     ]
-    svg = str(charts.aggregate_line(rows, "avg_day_strain", y_max=21, colour="#4dabf7", label="s"))
+    svg = str(
+        charts.aggregate_line(rows, "avg_day_strain_score", y_max=21, colour="#4dabf7", label="s")
+    )
     assert svg.count("<circle") == 3 and svg.count("<polyline") == 2

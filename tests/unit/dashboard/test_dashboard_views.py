@@ -62,8 +62,8 @@ def test_overview_aligns_predictions_by_target_day_and_anomalies_by_observed_day
     view = views.build_overview(
         7,
         latest_recovery={**recs[0], "user_calibrating": False},
-        latest_strain={"date_key": _key(end), "day_strain": 12.5},
-        latest_sleep={"date_key": _key(end), "asleep_minutes": 420.0},
+        latest_strain={"date_key": _key(end), "day_strain_score": 12.5},
+        latest_sleep={"date_key": _key(end), "total_sleep_minutes": 420.0},
         recoveries=recs,
         predictions=preds,
         trend_days=14,
@@ -106,7 +106,7 @@ def test_overview_with_strain_but_no_recovery_yet() -> None:
     view = views.build_overview(
         5,
         latest_recovery=None,
-        latest_strain={"date_key": 20260101, "day_strain": 3.0},
+        latest_strain={"date_key": 20260101, "day_strain_score": 3.0},
         latest_sleep=None,
         recoveries=[],
         predictions=[],
@@ -122,13 +122,14 @@ def _sleep(day: date, nap: bool, deep: float) -> dict[str, object]:
         "date_key": _key(day),
         "sleep_id": f"s-{day}-{nap}",
         "is_nap": nap,
-        "start_at_utc": datetime(day.year, day.month, day.day, 1 if not nap else 14),
+        "score_state": "SCORED",
+        "sleep_start_timestamp": datetime(day.year, day.month, day.day, 1 if not nap else 14),
         "awake_minutes": 20.0,
         "light_sleep_minutes": 200.0,
         "deep_sleep_minutes": deep,
         "rem_sleep_minutes": 100.0,
         "no_data_minutes": 0.0,
-        "asleep_minutes": 300.0 + deep,
+        "total_sleep_minutes": 300.0 + deep,
     }
 
 
@@ -137,15 +138,15 @@ def test_sleep_orders_stages_from_the_dimension_and_averages_main_sleeps_only() 
     rows = [_sleep(d, False, 60.0), _sleep(d + timedelta(days=1), False, 100.0)]
     rows.append(_sleep(d + timedelta(days=1), True, 5.0))
     stage_rows = [
-        {"stage_name": "rem", "is_asleep": True, "sort_order": 1},
-        {"stage_name": "deep", "is_asleep": True, "sort_order": 2},
+        {"sleep_stage_name": "REM", "is_asleep": True, "sort_order": 1},
+        {"sleep_stage_name": "Deep", "is_asleep": True, "sort_order": 2},
     ]
     view = views.build_sleep(
         1, sleeps=rows, stage_rows=stage_rows, window_start=d, window_end=d + timedelta(days=1)
     )
-    assert [s.stage_name for s in view.stages] == ["rem", "deep"]
+    assert [s.sleep_stage_name for s in view.stages] == ["REM", "Deep"]
     assert view.main_sleep_count == 2 and view.nap_count == 1
-    assert view.average_stage_minutes["deep"] == pytest.approx(80.0)
+    assert view.average_stage_minutes["Deep"] == pytest.approx(80.0)
     assert view.average_asleep_minutes == pytest.approx(380.0)
 
 
@@ -156,8 +157,24 @@ def test_sleep_falls_back_to_the_default_stages() -> None:
         "light_sleep_minutes",
         "deep_sleep_minutes",
         "rem_sleep_minutes",
-        "no_data_minutes",
     ]
+
+
+def test_unscored_main_sleep_does_not_pull_averages_down() -> None:
+    d = date(2026, 2, 1)
+    unscored = {
+        "date_key": _key(d + timedelta(days=1)),
+        "sleep_id": "pending",
+        "is_nap": False,
+        "score_state": "PENDING_SCORE",
+        "sleep_start_timestamp": datetime(2026, 2, 2, 1),
+    }
+    view = views.build_sleep(
+        1, sleeps=[_sleep(d, False, 60.0), unscored], stage_rows=[], window_start=d, window_end=d
+    )
+    assert view.main_sleep_count == 2
+    assert view.average_stage_minutes["Deep"] == pytest.approx(60.0)
+    assert view.average_asleep_minutes == pytest.approx(360.0)
 
 
 def test_workouts_group_by_activity_dimension_with_unknown_fallback() -> None:
@@ -168,30 +185,30 @@ def test_workouts_group_by_activity_dimension_with_unknown_fallback() -> None:
             "date_key": 20260105,
             "activity_type_key": key,
             "sport_name": slug,
-            "start_at_utc": base + timedelta(hours=i),
+            "workout_start_timestamp": base + timedelta(hours=i),
             "duration_minutes": minutes,
-            "strain": strain,
-            "kilocalories": 100.0,
+            "strain_score": strain,
+            "calories_burned": 100.0,
         }
         for i, (key, slug, minutes, strain) in enumerate(
             [(0, "running", 30.0, 10.0), (0, "running", 50.0, 12.0), (-1, "mystery", 20.0, None)]
         )
     ]
     dims = {
-        0: {"sport_name": "Running", "category": "endurance"},
-        -1: {"sport_name": "Activity", "category": "other"},
+        0: {"activity_name": "Running", "activity_category": "endurance"},
+        -1: {"activity_name": "Activity", "activity_category": "other"},
     }
     view = views.build_workouts(
         3, workouts=rows, activity_types=dims, window_start=None, window_end=None
     )
     running, other = view.by_activity
-    assert (running.sport_name, running.workout_count, running.total_minutes) == (
+    assert (running.activity_name, running.workout_count, running.total_minutes) == (
         "Running",
         2,
         80.0,
     )
     assert running.average_strain == pytest.approx(11.0)
-    assert other.sport_name == "Activity" and other.average_strain is None
+    assert other.activity_name == "Activity" and other.average_strain is None
     assert [w.workout_id for w in view.recent] == ["w2", "w1", "w0"]
     assert view.total_minutes == 100.0
 

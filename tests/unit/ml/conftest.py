@@ -48,18 +48,23 @@ def synthetic_gold(
                     "user_key": user,
                     "date_key": key,
                     "is_nap": False,
-                    "asleep_minutes": asleep,
-                    "sleep_performance_percentage": 80.0,
-                    "sleep_efficiency_percentage": 89.0,
+                    "total_sleep_minutes": asleep,
+                    "sleep_performance_pct": 80.0,
+                    "sleep_efficiency_pct": 89.0,
                     "sleep_debt_minutes": 30.0,
                     "respiratory_rate": 15.5 + rng.normal(0, 0.3),
                 }
             )
             previous_strain = float(np.clip(rng.normal(10, 3.4), 0, 21))
-            strain.append({"user_key": user, "date_key": key, "day_strain": previous_strain})
+            strain.append({"user_key": user, "date_key": key, "day_strain_score": previous_strain})
             if rng.random() < 0.7:
                 workouts.append(
-                    {"user_key": user, "date_key": key, "duration_minutes": 60.0, "strain": 8.0}
+                    {
+                        "user_key": user,
+                        "date_key": key,
+                        "duration_minutes": 60.0,
+                        "strain_score": 8.0,
+                    }
                 )
     return (
         pd.DataFrame(recovery),

@@ -26,7 +26,7 @@ def test_daily_frame_is_dense_and_ignores_naps(gold) -> None:
     recovery, sleep, strain, workouts = gold
     # Drop three days of one user and add a nap that must not count as the main sleep.
     recovery = recovery[~recovery["date_key"].isin([20250110, 20250111, 20250112])]
-    nap = sleep.iloc[[0]].assign(is_nap=True, asleep_minutes=30.0)
+    nap = sleep.iloc[[0]].assign(is_nap=True, total_sleep_minutes=30.0)
     daily = build_daily(recovery, pd.concat([sleep, nap]), strain, workouts)
     user1 = daily[daily["user_key"] == 1]
     assert len(user1) == 160
@@ -34,7 +34,7 @@ def test_daily_frame_is_dense_and_ignores_naps(gold) -> None:
     gap = user1[user1["day"].between("2025-01-10", "2025-01-12")]
     assert gap["recovery"].isna().all()
     first = user1.iloc[0]
-    assert first["asleep_minutes"] == sleep.iloc[0]["asleep_minutes"]
+    assert first["asleep_minutes"] == sleep.iloc[0]["total_sleep_minutes"]
 
 
 def test_target_is_next_days_recovery(gold) -> None:
@@ -55,7 +55,7 @@ def test_features_do_not_look_ahead(gold) -> None:
     changed.loc[future, "recovery_score"] = 1.0
     changed.loc[future, "hrv_rmssd_ms"] = 5.0
     strain2 = strain.copy()
-    strain2.loc[strain2["date_key"] > cutoff, "day_strain"] = 21.0
+    strain2.loc[strain2["date_key"] > cutoff, "day_strain_score"] = 21.0
     altered = build_features(build_daily(changed, sleep, strain2, workouts))
     past = full["day"] <= pd.Timestamp("2025-03-01")
     cols = list(FEATURE_COLUMNS)

@@ -83,9 +83,9 @@ def gold_history(
                     "user_key": user,
                     "date_key": key,
                     "is_nap": False,
-                    "asleep_minutes": rng.normal(420, 60),
-                    "sleep_performance_percentage": 80.0,
-                    "sleep_efficiency_percentage": 90.0,
+                    "total_sleep_minutes": rng.normal(420, 60),
+                    "sleep_performance_pct": 80.0,
+                    "sleep_efficiency_pct": 90.0,
                     "sleep_debt_minutes": 20.0,
                     "respiratory_rate": 15.0 + rng.normal(0, 0.3),
                 }
@@ -94,7 +94,7 @@ def gold_history(
                 {
                     "user_key": user,
                     "date_key": key,
-                    "day_strain": float(np.clip(rng.normal(10, 3), 0, 21)),
+                    "day_strain_score": float(np.clip(rng.normal(10, 3), 0, 21)),
                 }
             )
     return gold

@@ -31,7 +31,7 @@ def _frames(gold) -> GoldFrames:
         recovery=pd.DataFrame(gold["fact_daily_recovery"]),
         sleep=pd.DataFrame(gold["fact_sleep"]),
         strain=pd.DataFrame(gold["fact_strain"]),
-        workouts=pd.DataFrame(columns=["user_key", "date_key", "duration_minutes", "strain"]),
+        workouts=pd.DataFrame(columns=["user_key", "date_key", "duration_minutes", "strain_score"]),
     )
 
 

@@ -19,31 +19,33 @@ from whoop_simulator.ground_truth import (
 )
 from whoop_simulator.timeutil import parse_tzd
 
+#: gold columns (dbt contracts) but load_timestamp, which only the loader knows
 DOC_COLUMNS = {
     "fact_daily_recovery": (
-        "user_key, date_key, cycle_id, sleep_id, recovery_score, recovery_band, "
-        "hrv_rmssd_ms, resting_heart_rate_bpm, spo2_percentage, skin_temp_celsius, "
-        "user_calibrating, updated_at"
+        "recovery_id, user_key, date_key, cycle_id, sleep_id, recovery_score, "
+        "recovery_band, hrv_rmssd_ms, resting_heart_rate_bpm, spo2_percentage, "
+        "skin_temp_celsius, user_calibrating, updated_at"
     ),
     "fact_sleep": (
-        "user_key, date_key, sleep_id, cycle_id, is_nap, start_at_utc, end_at_utc, "
-        "start_at_local, end_at_local, timezone_offset, in_bed_minutes, awake_minutes, "
-        "light_sleep_minutes, deep_sleep_minutes, rem_sleep_minutes, no_data_minutes, "
-        "asleep_minutes, sleep_efficiency_percentage, sleep_performance_percentage, "
-        "sleep_consistency_percentage, respiratory_rate, disturbance_count, "
-        "sleep_cycle_count, sleep_need_minutes, sleep_debt_minutes, updated_at"
+        "sleep_id, user_key, date_key, cycle_id, is_nap, score_state, "
+        "sleep_start_timestamp, sleep_end_timestamp, start_at_local, end_at_local, "
+        "timezone_offset, in_bed_minutes, awake_minutes, light_sleep_minutes, "
+        "deep_sleep_minutes, rem_sleep_minutes, no_data_minutes, total_sleep_minutes, "
+        "sleep_efficiency_pct, sleep_performance_pct, sleep_consistency_pct, "
+        "respiratory_rate, disturbance_count, sleep_cycle_count, sleep_needed_minutes, "
+        "sleep_debt_minutes, updated_at"
     ),
     "fact_strain": (
-        "user_key, date_key, cycle_id, start_at_utc, end_at_utc, is_open, "
-        "timezone_offset, day_strain, kilojoule, kilocalories, average_heart_rate_bpm, "
-        "max_heart_rate_bpm, score_state, updated_at"
+        "strain_id, user_key, date_key, cycle_id, cycle_count, cycle_start_timestamp, "
+        "cycle_end_timestamp, is_open, timezone_offset, score_state, day_strain_score, "
+        "kilojoule, calories_burned, avg_heart_rate_bpm, max_heart_rate_bpm, updated_at"
     ),
     "fact_workouts": (
-        "user_key, date_key, workout_id, activity_type_key, sport_name, start_at_utc, "
-        "end_at_utc, duration_minutes, strain, average_heart_rate_bpm, "
-        "max_heart_rate_bpm, kilojoule, kilocalories, percent_recorded, distance_meter, "
-        "altitude_gain_meter, altitude_change_meter, zone_zero_minutes, "
-        "zone_duration_minutes, updated_at"
+        "workout_id, user_key, date_key, activity_type_key, sport_name, score_state, "
+        "workout_start_timestamp, workout_end_timestamp, duration_minutes, "
+        "strain_score, avg_heart_rate_bpm, max_heart_rate_bpm, kilojoule, "
+        "calories_burned, percent_recorded, distance_meters, altitude_gain_meters, "
+        "altitude_change_meters, zone_zero_minutes, zone_duration_minutes, updated_at"
     ),
 }
 
@@ -79,9 +81,12 @@ def test_gold_is_consistent_with_records() -> None:
         s = row["recovery_score"]
         assert band == ("red" if s < 34 else "yellow" if s < 67 else "green")
     for row in gold["fact_sleep"]:
+        if row["score_state"] != "SCORED":
+            assert row["total_sleep_minutes"] is None
+            continue
         assert (
             abs(
-                row["asleep_minutes"]
+                row["total_sleep_minutes"]
                 - (
                     row["light_sleep_minutes"]
                     + row["deep_sleep_minutes"]
@@ -91,18 +96,23 @@ def test_gold_is_consistent_with_records() -> None:
             < 1e-9
         )
         offset = timedelta(minutes=parse_tzd(row["timezone_offset"]))
-        assert row["end_at_local"] - row["end_at_utc"] == offset
-        assert row["start_at_local"] - row["start_at_utc"] == offset
+        assert row["end_at_local"] - row["sleep_end_timestamp"] == offset
+        assert row["start_at_local"] - row["sleep_start_timestamp"] == offset
     strain = gold["fact_strain"]
-    assert sum(r["is_open"] for r in strain) == 1 and strain[-1]["end_at_utc"] is None
-    keys = [r["date_key"] for r in strain]
-    assert len(keys) - len(set(keys)) < 0.05 * len(keys)  # collisions are rare but possible
+    assert sum(r["is_open"] for r in strain) == 1 and strain[-1]["cycle_end_timestamp"] is None
+    keys = [(r["user_key"], r["date_key"]) for r in strain]
+    assert len(keys) == len(set(keys))  # one row per user and day (the strain day rule)
+    assert sum(r["cycle_count"] for r in strain) == len(u.cycles)
     nap_rows = [r for r in gold["fact_sleep"] if r["is_nap"]]
     assert nap_rows
     for w in gold["fact_workouts"]:
+        start = w["workout_start_timestamp"]
+        assert isinstance(start, datetime) and start.tzinfo is None
+        if w["score_state"] != "SCORED":
+            assert w["zone_duration_minutes"] is None and w["strain_score"] is None
+            continue
         assert len(w["zone_duration_minutes"]) == 5
-        assert abs(w["kilocalories"] - w["kilojoule"] / 4.184) < 1e-9
-        assert isinstance(w["start_at_utc"], datetime) and w["start_at_utc"].tzinfo is None
+        assert abs(w["calories_burned"] - w["kilojoule"] / 4.184) < 1e-9
 
 
 def test_anomaly_days_are_illness_days() -> None:
@@ -127,6 +137,6 @@ def test_ground_truth_follows_admin_rescore_and_delete(
     after = c.get("/admin/ground-truth/10100", headers=ADMIN).json()["gold"]["fact_workouts"]
     by_id = {w["workout_id"]: w for w in after}
     assert scored[1]["id"] not in by_id and len(after) == len(before) - 1
-    assert by_id[scored[0]["id"]]["strain"] == r["score"]["strain"]
+    assert by_id[scored[0]["id"]]["strain_score"] == r["score"]["strain"]
     assert by_id[scored[0]["id"]]["updated_at"].startswith(r["updated_at"][:19])
     assert c.get("/admin/ground-truth/999", headers=ADMIN).status_code == 404

@@ -1,16 +1,23 @@
 {#- Keys whose gold rows may have changed in this run: every key with a bronze row loaded
     inside the lookback window, mapped to the key of each fact it feeds. Incremental facts
     delete these keys first and re-insert whatever still exists, so tombstones, re-scores and
-    day re-assignments all propagate. -#}
+    day re-assignments all propagate. fact_strain aggregates a user's cycles per day, so a
+    touched cycle or sleep (a sleep moves its cycle's day) touches its user (`strain_user`). -#}
 with
 
 recent_cycles as (
-    select record_id from {{ source('whoop', 'raw_cycle') }}
+    select
+        record_id,
+        user_id
+    from {{ source('whoop', 'raw_cycle') }}
     where load_timestamp >= {{ lookback_cutoff() }}
 ),
 
 recent_sleeps as (
-    select record_id from {{ source('whoop', 'raw_sleep') }}
+    select
+        record_id,
+        user_id
+    from {{ source('whoop', 'raw_sleep') }}
     where load_timestamp >= {{ lookback_cutoff() }}
 ),
 
@@ -87,6 +94,15 @@ keys as (
         'workout' as key_kind,
         cast(record_id as varchar) as record_key
     from recent_workouts
+    union all
+    select distinct
+        'strain_user' as key_kind,
+        cast(user_id as varchar) as record_key
+    from (
+        select user_id from recent_cycles
+        union distinct
+        select user_id from recent_sleeps
+    ) as strain_users
 )
 
 select * from keys

@@ -6,10 +6,12 @@ activity_types as (
 
 final as (
     select
+        -- the sport id is stable and unique, so it is also the key
         activity_type_key,
-        sport_name,
-        sport_slug,
-        category
+        activity_type_key as activity_type_id,
+        sport_name as activity_name,
+        category as activity_category,
+        sport_slug
     from activity_types
 )
 

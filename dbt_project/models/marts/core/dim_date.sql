@@ -12,7 +12,7 @@ holidays as (
 final as (
     select
         {{ date_key('spine.calendar_date') }} as date_key,
-        spine.calendar_date,
+        spine.calendar_date as full_date,
         cast(extract(year from spine.calendar_date) as integer) as year,
         cast(extract(quarter from spine.calendar_date) as integer) as quarter,
         cast(extract(month from spine.calendar_date) as integer) as month,

@@ -3,13 +3,18 @@
 with
 
 recoveries as (
-    select * from {{ ref('int_recoveries_day_assigned') }}
+    select
+        *,
+        -- silver keeps one recovery per cycle, so the cycle is the natural key
+        md5('recovery|' || cast(cycle_id as varchar)) as recovery_id
+    from {{ ref('int_recoveries_day_assigned') }}
 ),
 
 {{ touched_keys_ctes('recovery', 'cycle') }}
 
 final as (
     select
+        recoveries.recovery_id,
         cast(recoveries.user_id as bigint) as user_key,
         cast(recoveries.date_key as integer) as date_key,
         cast(recoveries.cycle_id as bigint) as cycle_id,
@@ -21,7 +26,8 @@ final as (
         recoveries.spo2_percentage,
         recoveries.skin_temp_celsius,
         recoveries.is_user_calibrating as user_calibrating,
-        recoveries.updated_at
+        recoveries.updated_at,
+        recoveries.load_timestamp
     from recoveries
     where
         recoveries.score_state = 'SCORED'

@@ -322,9 +322,9 @@ def compare_gold_with_truth(
     matches: dict[str, bool] = {}
     why: dict[str, str] = {}
     keys = {
-        "fact_daily_recovery": "cycle_id",
+        "fact_daily_recovery": "recovery_id",
         "fact_sleep": "sleep_id",
-        "fact_strain": "cycle_id",
+        "fact_strain": "strain_id",
         "fact_workouts": "workout_id",
     }
     for table in GOLD_TABLES:

@@ -58,9 +58,9 @@ class StrainCard(BaseModel):
     """The latest scored cycle (day strain)."""
 
     day: date
-    day_strain: float
-    kilocalories: float | None = None
-    average_heart_rate_bpm: float | None = None
+    day_strain_score: float
+    calories_burned: float | None = None
+    avg_heart_rate_bpm: float | None = None
     max_heart_rate_bpm: float | None = None
 
 
@@ -68,10 +68,10 @@ class SleepCard(BaseModel):
     """The latest main (non-nap) sleep."""
 
     day: date
-    asleep_minutes: float | None
+    total_sleep_minutes: float | None
     in_bed_minutes: float | None = None
-    sleep_performance_percentage: float | None = None
-    sleep_efficiency_percentage: float | None = None
+    sleep_performance_pct: float | None = None
+    sleep_efficiency_pct: float | None = None
     respiratory_rate: float | None = None
 
 
@@ -125,7 +125,7 @@ class OverviewResponse(BaseModel):
 class SleepStage(BaseModel):
     """A stage from ``dim_sleep_stage`` and the ``fact_sleep`` column holding its minutes."""
 
-    stage_name: str
+    sleep_stage_name: str
     column: str
     is_asleep: bool
     sort_order: int
@@ -133,18 +133,19 @@ class SleepStage(BaseModel):
 
 
 class SleepNight(BaseModel):
-    """One scored sleep (naps included, flagged)."""
+    """One sleep (naps flagged; an unscored one has no minutes or scores)."""
 
     day: date
     sleep_id: str
     is_nap: bool
+    score_state: str = "SCORED"
     start_at_local: datetime | None = None
     end_at_local: datetime | None = None
     stage_minutes: dict[str, float]
-    asleep_minutes: float | None = None
+    total_sleep_minutes: float | None = None
     in_bed_minutes: float | None = None
-    sleep_efficiency_percentage: float | None = None
-    sleep_performance_percentage: float | None = None
+    sleep_efficiency_pct: float | None = None
+    sleep_performance_pct: float | None = None
 
 
 class SleepResponse(BaseModel):
@@ -169,12 +170,12 @@ class ActivitySummary(BaseModel):
     """Workouts of one activity type (``dim_activity_type``) in the window."""
 
     activity_type_key: int
-    sport_name: str
-    category: str
+    activity_name: str
+    activity_category: str
     workout_count: int
     total_minutes: float
     average_strain: float | None
-    total_kilocalories: float | None
+    total_calories_burned: float | None
 
 
 class WorkoutItem(BaseModel):
@@ -183,11 +184,12 @@ class WorkoutItem(BaseModel):
     workout_id: str
     day: date
     activity_type_key: int
-    sport_name: str
+    activity_name: str
+    score_state: str = "SCORED"
     duration_minutes: float
-    strain: float | None = None
-    average_heart_rate_bpm: float | None = None
-    kilocalories: float | None = None
+    strain_score: float | None = None
+    avg_heart_rate_bpm: float | None = None
+    calories_burned: float | None = None
 
 
 class WorkoutsResponse(BaseModel):
@@ -211,8 +213,8 @@ class PeriodAggregate(BaseModel):
     avg_recovery_score: float | None = None
     avg_hrv_rmssd_ms: float | None = None
     avg_resting_heart_rate_bpm: float | None = None
-    avg_day_strain: float | None = None
-    avg_asleep_minutes: float | None = None
+    avg_day_strain_score: float | None = None
+    avg_total_sleep_minutes: float | None = None
     workout_count: int = 0
     workout_minutes: float = 0.0
 

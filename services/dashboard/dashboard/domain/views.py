@@ -38,28 +38,25 @@ from dashboard.domain.models import (
 
 Row = Mapping[str, Any]
 
-#: ``dim_sleep_stage.stage_name`` → the ``fact_sleep`` column with that stage's minutes.
+#: ``dim_sleep_stage.sleep_stage_name`` → the ``fact_sleep`` column with that stage's minutes.
 STAGE_COLUMNS: dict[str, str] = {
-    "awake": "awake_minutes",
-    "light": "light_sleep_minutes",
-    "deep": "deep_sleep_minutes",
-    "rem": "rem_sleep_minutes",
-    "no_data": "no_data_minutes",
+    "Awake": "awake_minutes",
+    "Light": "light_sleep_minutes",
+    "Deep": "deep_sleep_minutes",
+    "REM": "rem_sleep_minutes",
 }
 STAGE_COLOURS: dict[str, str] = {
-    "awake": "#c9ccd1",
-    "light": "#7fb2ff",
-    "deep": "#3b5bdb",
-    "rem": "#b36bff",
-    "no_data": "#6b6f76",
+    "Awake": "#c9ccd1",
+    "Light": "#7fb2ff",
+    "Deep": "#3b5bdb",
+    "REM": "#b36bff",
 }
 #: Used when ``dim_sleep_stage`` is not built yet; same content as the dbt model.
 DEFAULT_STAGES: tuple[tuple[str, bool, int], ...] = (
-    ("awake", False, 1),
-    ("light", True, 2),
-    ("deep", True, 3),
-    ("rem", True, 4),
-    ("no_data", False, 5),
+    ("Awake", False, 1),
+    ("Light", True, 2),
+    ("Deep", True, 3),
+    ("REM", True, 4),
 )
 UNKNOWN_ACTIVITY_KEY = -1
 
@@ -157,19 +154,19 @@ def build_overview(
     if latest_strain is not None:
         strain_card = StrainCard(
             day=key_to_date(latest_strain["date_key"]),
-            day_strain=float(latest_strain["day_strain"]),
-            kilocalories=_float(latest_strain.get("kilocalories")),
-            average_heart_rate_bpm=_float(latest_strain.get("average_heart_rate_bpm")),
+            day_strain_score=float(latest_strain["day_strain_score"]),
+            calories_burned=_float(latest_strain.get("calories_burned")),
+            avg_heart_rate_bpm=_float(latest_strain.get("avg_heart_rate_bpm")),
             max_heart_rate_bpm=_float(latest_strain.get("max_heart_rate_bpm")),
         )
     sleep_card = None
     if latest_sleep is not None:
         sleep_card = SleepCard(
             day=key_to_date(latest_sleep["date_key"]),
-            asleep_minutes=_float(latest_sleep.get("asleep_minutes")),
+            total_sleep_minutes=_float(latest_sleep.get("total_sleep_minutes")),
             in_bed_minutes=_float(latest_sleep.get("in_bed_minutes")),
-            sleep_performance_percentage=_float(latest_sleep.get("sleep_performance_percentage")),
-            sleep_efficiency_percentage=_float(latest_sleep.get("sleep_efficiency_percentage")),
+            sleep_performance_pct=_float(latest_sleep.get("sleep_performance_pct")),
+            sleep_efficiency_pct=_float(latest_sleep.get("sleep_efficiency_pct")),
             respiratory_rate=_float(latest_sleep.get("respiratory_rate")),
         )
     if recovery_card is None:
@@ -245,13 +242,13 @@ def build_overview(
 def build_stages(rows: Sequence[Row]) -> list[SleepStage]:
     """``dim_sleep_stage`` rows (or the defaults) in display order, with their columns."""
     source = (
-        [(str(r["stage_name"]), bool(r["is_asleep"]), int(r["sort_order"])) for r in rows]
+        [(str(r["sleep_stage_name"]), bool(r["is_asleep"]), int(r["sort_order"])) for r in rows]
         if rows
         else list(DEFAULT_STAGES)
     )
     return [
         SleepStage(
-            stage_name=name,
+            sleep_stage_name=name,
             column=STAGE_COLUMNS[name],
             is_asleep=asleep,
             sort_order=order,
@@ -276,7 +273,7 @@ def build_sleep(
         return SleepResponse(
             user_id=user_id,
             has_data=False,
-            message=no_data_message(user_id, "scored sleep"),
+            message=no_data_message(user_id, "sleep"),
             stages=stages,
         )
     nights = [
@@ -284,26 +281,30 @@ def build_sleep(
             day=key_to_date(s["date_key"]),
             sleep_id=str(s["sleep_id"]),
             is_nap=bool(s["is_nap"]),
+            score_state=str(s.get("score_state") or "SCORED"),
             start_at_local=s.get("start_at_local"),
             end_at_local=s.get("end_at_local"),
-            stage_minutes={st.stage_name: float(s.get(st.column) or 0.0) for st in stages},
-            asleep_minutes=_float(s.get("asleep_minutes")),
+            stage_minutes={st.sleep_stage_name: float(s.get(st.column) or 0.0) for st in stages},
+            total_sleep_minutes=_float(s.get("total_sleep_minutes")),
             in_bed_minutes=_float(s.get("in_bed_minutes")),
-            sleep_efficiency_percentage=_float(s.get("sleep_efficiency_percentage")),
-            sleep_performance_percentage=_float(s.get("sleep_performance_percentage")),
+            sleep_efficiency_pct=_float(s.get("sleep_efficiency_pct")),
+            sleep_performance_pct=_float(s.get("sleep_performance_pct")),
         )
-        for s in sorted(sleeps, key=lambda r: (r["date_key"], r.get("start_at_utc") or 0))
+        for s in sorted(sleeps, key=lambda r: (r["date_key"], r.get("sleep_start_timestamp") or 0))
     ]
     main = [n for n in nights if not n.is_nap]
+    # an unscored sleep has no stage minutes: it must not pull the averages towards zero
+    scored = [n for n in main if n.score_state == "SCORED"]
     averages = (
         {
-            st.stage_name: sum(n.stage_minutes[st.stage_name] for n in main) / len(main)
+            st.sleep_stage_name: sum(n.stage_minutes[st.sleep_stage_name] for n in scored)
+            / len(scored)
             for st in stages
         }
-        if main
+        if scored
         else {}
     )
-    asleep = [n.asleep_minutes for n in main if n.asleep_minutes is not None]
+    asleep = [n.total_sleep_minutes for n in main if n.total_sleep_minutes is not None]
     return SleepResponse(
         user_id=user_id,
         has_data=True,
@@ -330,7 +331,7 @@ def build_workouts(
     """Workouts grouped by ``dim_activity_type`` (most minutes first) plus the newest ones."""
     if not workouts:
         return WorkoutsResponse(
-            user_id=user_id, has_data=False, message=no_data_message(user_id, "scored workouts")
+            user_id=user_id, has_data=False, message=no_data_message(user_id, "workouts")
         )
     groups: dict[int, list[Row]] = {}
     for w in workouts:
@@ -338,31 +339,36 @@ def build_workouts(
     summaries: list[ActivitySummary] = []
     for key, rows in groups.items():
         dim = activity_types.get(key)
-        strains = [float(r["strain"]) for r in rows if r.get("strain") is not None]
-        kcal = [float(r["kilocalories"]) for r in rows if r.get("kilocalories") is not None]
+        strains = [float(r["strain_score"]) for r in rows if r.get("strain_score") is not None]
+        kcal = [float(r["calories_burned"]) for r in rows if r.get("calories_burned") is not None]
         summaries.append(
             ActivitySummary(
                 activity_type_key=key,
-                sport_name=str(dim["sport_name"]) if dim else str(rows[0].get("sport_name")),
-                category=str(dim["category"]) if dim else "other",
+                activity_name=(
+                    str(dim["activity_name"]) if dim else str(rows[0].get("sport_name"))
+                ),
+                activity_category=str(dim["activity_category"]) if dim else "other",
                 workout_count=len(rows),
                 total_minutes=sum(float(r["duration_minutes"]) for r in rows),
                 average_strain=sum(strains) / len(strains) if strains else None,
-                total_kilocalories=sum(kcal) if kcal else None,
+                total_calories_burned=sum(kcal) if kcal else None,
             )
         )
-    summaries.sort(key=lambda s: (-s.total_minutes, s.sport_name))
-    newest = sorted(workouts, key=lambda r: r["start_at_utc"], reverse=True)[:recent_limit]
+    summaries.sort(key=lambda s: (-s.total_minutes, s.activity_name))
+    newest = sorted(workouts, key=lambda r: r["workout_start_timestamp"], reverse=True)[
+        :recent_limit
+    ]
     recent = [
         WorkoutItem(
             workout_id=str(w["workout_id"]),
             day=key_to_date(w["date_key"]),
             activity_type_key=_int(w.get("activity_type_key"), UNKNOWN_ACTIVITY_KEY),
-            sport_name=_sport_display(w, activity_types),
+            activity_name=_sport_display(w, activity_types),
+            score_state=str(w.get("score_state") or "SCORED"),
             duration_minutes=float(w["duration_minutes"]),
-            strain=_float(w.get("strain")),
-            average_heart_rate_bpm=_float(w.get("average_heart_rate_bpm")),
-            kilocalories=_float(w.get("kilocalories")),
+            strain_score=_float(w.get("strain_score")),
+            avg_heart_rate_bpm=_float(w.get("avg_heart_rate_bpm")),
+            calories_burned=_float(w.get("calories_burned")),
         )
         for w in newest
     ]
@@ -380,7 +386,7 @@ def build_workouts(
 
 def _sport_display(workout: Row, activity_types: Mapping[int, Row]) -> str:
     dim = activity_types.get(_int(workout.get("activity_type_key"), UNKNOWN_ACTIVITY_KEY))
-    return str(dim["sport_name"]) if dim else str(workout.get("sport_name"))
+    return str(dim["activity_name"]) if dim else str(workout.get("sport_name"))
 
 
 def build_aggregates(user_id: int, period: Period, rows: Sequence[Row]) -> AggregatesResponse:
@@ -402,8 +408,8 @@ def build_aggregates(user_id: int, period: Period, rows: Sequence[Row]) -> Aggre
             avg_recovery_score=_float(r.get("avg_recovery_score")),
             avg_hrv_rmssd_ms=_float(r.get("avg_hrv_rmssd_ms")),
             avg_resting_heart_rate_bpm=_float(r.get("avg_resting_heart_rate_bpm")),
-            avg_day_strain=_float(r.get("avg_day_strain")),
-            avg_asleep_minutes=_float(r.get("avg_asleep_minutes")),
+            avg_day_strain_score=_float(r.get("avg_day_strain_score")),
+            avg_total_sleep_minutes=_float(r.get("avg_total_sleep_minutes")),
             workout_count=_int(r.get("workout_count")),
             workout_minutes=float(r.get("workout_minutes") or 0.0),
         )

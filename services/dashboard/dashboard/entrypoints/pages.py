@@ -174,7 +174,7 @@ def trends_page(
                 agg.rows, "avg_recovery_score", y_max=100, colour="#16ec06", label="recovery"
             ),
             "strain": charts.aggregate_line(
-                agg.rows, "avg_day_strain", y_max=21, colour="#4dabf7", label="strain"
+                agg.rows, "avg_day_strain_score", y_max=21, colour="#4dabf7", label="strain"
             ),
         }
         for name, agg in (("weekly", weekly), ("monthly", monthly))

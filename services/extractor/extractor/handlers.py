@@ -172,6 +172,15 @@ class Extractor:
             window_start=window_start,
             window_end=window_end,
         )
+        if spec.resource is Resource.SLEEP:
+            await self.state.remember_sleeps(
+                user_id,
+                [
+                    (str(r["id"]), str(r["cycle_id"]), str(r.get("start")), str(r.get("end")))
+                    for r in records
+                    if r.get("id") is not None and r.get("cycle_id") is not None
+                ],
+            )
         await self.state.remember(
             user_id,
             spec.resource.value,
@@ -327,13 +336,27 @@ class Extractor:
         if kind is WebhookEventType.WORKOUT_UPDATED:
             await self._fetch_one(SPECS[Resource.WORKOUT], user, event.record_id, job_id)
             return
-        sleep = await self._fetch_one(SPECS[Resource.SLEEP], user, event.record_id, job_id)
+        known = await self.state.sleep_cycle(user, event.record_id)
+        if known is not None and kind is WebhookEventType.RECOVERY_UPDATED:
+            # The sleep was written before (its sleep.updated comes first): its cycle id is
+            # known, so the recovery costs one WHOOP call instead of two.
+            sleep: dict[str, Any] | None = {
+                "cycle_id": known[0],
+                "start": known[1],
+                "end": known[2],
+            }
+        else:
+            sleep = await self._fetch_one(SPECS[Resource.SLEEP], user, event.record_id, job_id)
         if sleep is None or sleep.get("cycle_id") is None:
             return
         # WHOOP's answer decides this path segment: checked like a webhook id before use.
         cycle_id = record_id_for(Resource.CYCLE, sleep["cycle_id"])
         if kind is WebhookEventType.SLEEP_UPDATED:
-            await self._fetch_one(SPECS[Resource.CYCLE], user, cycle_id, job_id, page=1)
+            # A main sleep closes the previous cycle and opens its own: list both, once per
+            # sleep (a re-scored version changes neither cycle). A nap changes no cycle
+            # boundary; its cycle's strain arrives with the next main sleep's listing.
+            if known is None and not sleep.get("nap"):
+                await self._fetch_cycles_around(user, sleep, job_id)
             return
         # recovery.updated carries the SLEEP id: sleep → cycle_id → that cycle's recovery.
         spec = SPECS[Resource.RECOVERY]
@@ -355,6 +378,39 @@ class Extractor:
             window_end=parse_ts(sleep.get("end")),
         )
         await self._note_sync(user, spec, [recovery], fetched_at)
+
+    async def _fetch_cycles_around(self, user_id: int, sleep: dict[str, Any], job_id: str) -> None:
+        """The cycle a sleep starts *and* the one it ends, in one collection call.
+
+        Cycles have no webhooks; the previous cycle closes (final day strain) when this sleep
+        begins. Listing ``[start - 30 h, end + 1 h)`` returns both on one page for the cost
+        of the by-id fetch it replaces, so yesterday's strain is final without waiting for
+        reconciliation.
+        """
+        start, end = parse_ts(sleep.get("start")), parse_ts(sleep.get("end"))
+        spec = SPECS[Resource.CYCLE]
+        if start is None or end is None:
+            cycle_id = record_id_for(Resource.CYCLE, sleep["cycle_id"])
+            await self._fetch_one(spec, user_id, cycle_id, job_id, page=1)
+            return
+        lo, hi = start - timedelta(hours=30), end + timedelta(hours=1)
+        page_no = 1
+        async for page in self.client.paginate(
+            spec.collection_path, user_id=user_id, start=lo, end=hi
+        ):
+            await self._write_records(
+                spec,
+                user_id,
+                page.records,
+                job_id=job_id,
+                page=page_no,
+                fetched_at=page.fetched_at,
+                window_start=lo,
+                window_end=hi,
+                only_changed=True,
+            )
+            await self._note_sync(user_id, spec, page.records, page.fetched_at)
+            page_no += 1
 
     async def _fetch_one(
         self, spec: ResourceSpec, user_id: int, record_id: str, job_id: str, *, page: int = 0

@@ -51,15 +51,16 @@ class ExtractorSettings(BaseSettings):
         default=48.0, ge=0, description="re-read this much before the watermark (late re-scores)"
     )
     reconcile_interval_s: float = Field(
-        default=3600.0,
+        default=86_400.0,
         gt=0,
-        description="period of the reconciliation job (catches missed webhooks)",
+        description="period of the reconciliation job (catches missed webhooks; 4 WHOOP calls "
+        "per member per run, so it sets how many members one app's quota serves)",
     )
     reconcile_days: int = Field(
         default=7, ge=1, description="recent days re-listed per user by reconciliation"
     )
     profile_refresh_s: float = Field(
-        default=86_400.0, gt=0, description="profile + body measurement poll (no webhooks)"
+        default=604_800.0, gt=0, description="profile + body measurement poll (no webhooks)"
     )
     coalesce_margin_s: float = Field(
         default=2.0,

@@ -41,6 +41,11 @@ create table if not exists ex_windows (
     primary key (job_id, resource, window_start)
 );
 create table if not exists ex_profile (user_id integer primary key, fetched_at text not null);
+create table if not exists ex_sleep_cycle (
+    user_id integer not null, sleep_id text not null, cycle_id text not null,
+    start text, "end" text,
+    primary key (user_id, sleep_id)
+);
 create table if not exists ex_served (
     user_id integer not null, kind text not null, record_id text not null,
     fetch_started text not null,
@@ -288,6 +293,32 @@ class ExtractorState:
             )
         )
 
+    # --- sleep → cycle, so recovery.updated needs no sleep fetch --------------------------
+    async def remember_sleeps(
+        self, user_id: int, rows: Iterable[tuple[str, str, str, str]]
+    ) -> None:
+        """``(sleep_id, cycle_id, start, end)`` of sleeps written to bronze."""
+        data = [(user_id, *r) for r in rows]
+        await self._run(
+            lambda c: c.executemany(
+                'insert into ex_sleep_cycle (user_id, sleep_id, cycle_id, start, "end") '
+                "values (?,?,?,?,?) on conflict (user_id, sleep_id) do update set "
+                'cycle_id = excluded.cycle_id, start = excluded.start, "end" = excluded."end"',
+                data,
+            )
+        )
+
+    async def sleep_cycle(self, user_id: int, sleep_id: str) -> tuple[str, str, str] | None:
+        """``(cycle_id, start, end)`` of a sleep written before, if any."""
+        row = await self._run(
+            lambda c: c.execute(
+                'select cycle_id, start, "end" from ex_sleep_cycle where user_id = ? '
+                "and sleep_id = ?",
+                (user_id, sleep_id),
+            ).fetchone()
+        )
+        return None if row is None else (str(row[0]), str(row[1]), str(row[2]))
+
     # --- webhook coalescing ------------------------------------------------------------
     async def served_since(self, user_id: int, kind: str, record_id: str) -> datetime | None:
         """When the newest successful fetch for this webhook target *started*."""
@@ -380,7 +411,14 @@ class ExtractorState:
         """Forget everything about a user (disconnect with purge)."""
 
         def work(c: sqlite3.Connection) -> None:
-            for table in ("ex_watermarks", "ex_seen", "ex_profile", "ex_parked", "ex_served"):
+            for table in (
+                "ex_watermarks",
+                "ex_seen",
+                "ex_profile",
+                "ex_parked",
+                "ex_served",
+                "ex_sleep_cycle",
+            ):
                 c.execute(f"delete from {table} where user_id = ?", (user_id,))  # noqa: S608
 
         await self._run(work)

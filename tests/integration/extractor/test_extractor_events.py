@@ -35,10 +35,29 @@ async def test_sleep_updated_fetches_sleep_and_its_cycle(harness: Harness) -> No
         event(harness, WebhookEventType.SLEEP_UPDATED, sleep["id"])
     )
     assert await harness.lines("sleep") == [sleep]
-    cycles = await harness.lines("cycle")
-    assert [c["id"] for c in cycles] == [sleep["cycle_id"]]
-    paths = {r.url.path for r in harness.requests}
-    assert f"/developer/v2/activity/sleep/{sleep['id']}" in paths
+    cycles = {c["id"]: c for c in await harness.lines("cycle")}
+    assert sleep["cycle_id"] in cycles
+    # the cycle this sleep closed (its final day strain) comes in the same call
+    assert any(
+        c.get("end") == sleep["start"] or c["id"] < sleep["cycle_id"] for c in cycles.values()
+    )
+    paths = [r.url.path for r in harness.requests]
+    assert paths == [f"/developer/v2/activity/sleep/{sleep['id']}", "/developer/v2/cycle"]
+
+
+async def test_recovery_after_its_sleep_costs_one_whoop_call(harness: Harness) -> None:
+    sleep = main_sleep(harness)
+    await harness.app.extractor.handle_webhook(
+        event(harness, WebhookEventType.SLEEP_UPDATED, sleep["id"])
+    )
+    harness.requests.clear()
+    await harness.app.extractor.handle_webhook(
+        event(harness, WebhookEventType.RECOVERY_UPDATED, sleep["id"], trace="t-rec")
+    )
+    assert [r.url.path for r in harness.requests] == [
+        f"/developer/v2/cycle/{sleep['cycle_id']}/recovery"
+    ]
+    assert len(await harness.lines("recovery")) == 1
 
 
 async def test_recovery_updated_resolves_sleep_then_cycle_recovery(harness: Harness) -> None:

@@ -12,9 +12,9 @@ from transformer.runner import InProcessDbtRunner
 
 GOOD = """          - accepted_values:
               arguments:
-                values: [sleep, cycle, workout]"""
+                values: [sleep, cycle, workout, strain_user]"""
 DEPRECATED = """          - accepted_values:
-              values: [sleep, cycle, workout]"""
+              values: [sleep, cycle, workout, strain_user]"""
 
 
 def _parse(project: Path, tmp: Path) -> bool:

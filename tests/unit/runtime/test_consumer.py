@@ -146,7 +146,7 @@ async def test_poison_message_is_dead_lettered_with_contract_reason() -> None:
 async def test_batch_handler_settles_all_together() -> None:
     bus = FakeBus()
     for i in range(3):
-        await _send(bus, user_id=i, message_id=f"m{i}")
+        await _send(bus, user_id=i + 1, message_id=f"m{i}")
     batches: list[list[int]] = []
 
     async def handle_batch(deliveries: Sequence[Delivery]) -> None:
@@ -156,7 +156,7 @@ async def test_batch_handler_settles_all_together() -> None:
         bus, Topic.SYNC_REQUESTED, "extractor", batch_handler=handle_batch, max_messages=10
     )
     await consumer.process(await bus.receive("t", "s", max_messages=10))
-    assert batches == [[0, 1, 2]] and bus.completed == ["m0", "m1", "m2"]
+    assert batches == [[1, 2, 3]] and bus.completed == ["m0", "m1", "m2"]
 
 
 async def test_long_handler_renews_its_lock() -> None:
@@ -212,7 +212,7 @@ async def test_concurrent_batches_overlap_and_settle_each() -> None:
     """With concurrency 2 the second batch starts while the first is still running."""
     bus = FakeBus()
     for i in range(4):
-        await _send(bus, user_id=i, message_id=f"m{i}")
+        await _send(bus, user_id=i + 1, message_id=f"m{i}")
     first_started = asyncio.Event()
     second_started = asyncio.Event()
     all_done = asyncio.Event()
@@ -220,7 +220,7 @@ async def test_concurrent_batches_overlap_and_settle_each() -> None:
 
     async def handle_batch(deliveries: Sequence[Delivery]) -> None:
         ids = [d.payload.user_id for d in deliveries]
-        if ids == [0, 1]:
+        if ids == [1, 2]:
             first_started.set()
             # would time out if the consumer waited for this batch before receiving the next
             await asyncio.wait_for(second_started.wait(), 2.0)
@@ -248,7 +248,7 @@ async def test_concurrent_batches_overlap_and_settle_each() -> None:
 async def test_concurrency_one_handles_batches_one_after_another() -> None:
     bus = FakeBus()
     for i in range(4):
-        await _send(bus, user_id=i, message_id=f"m{i}")
+        await _send(bus, user_id=i + 1, message_id=f"m{i}")
     running = 0
     peak = 0
     done = asyncio.Event()
@@ -269,13 +269,13 @@ async def test_concurrency_one_handles_batches_one_after_another() -> None:
         max_wait_s=0.01,
     )  # fmt: skip
     await _run_until(consumer, done)
-    assert peak == 1 and handled == [0, 1, 2, 3]
+    assert peak == 1 and handled == [1, 2, 3, 4]
 
 
 async def test_stop_waits_for_in_flight_concurrent_batches() -> None:
     bus = FakeBus()
     for i in range(2):
-        await _send(bus, user_id=i, message_id=f"m{i}")
+        await _send(bus, user_id=i + 1, message_id=f"m{i}")
     started = asyncio.Event()
 
     async def handle_batch(deliveries: Sequence[Delivery]) -> None:

@@ -1,8 +1,9 @@
 -- Time Travel and zero-copy clones (what `wdp warehouse clone --target NAME` runs).
 
--- Retention (set in 01): BRONZE 30 days (the replay source), GOLD 7, SILVER 1 (rebuildable).
+-- Retention per layer is set by Terraform from shared/shared/snowflake_naming.json
+-- (retention_days): BRONZE 30 days (the replay source), GOLD 7, SILVER 1 (rebuildable).
 -- Fail-safe adds 7 days on permanent tables; LOAD_STAGING is TRANSIENT (no fail-safe, no cost).
-ALTER SCHEMA WHOOP.BRONZE SET DATA_RETENTION_TIME_IN_DAYS = 30;
+SHOW SCHEMAS IN DATABASE WHOOP;
 
 -- Dev/CI copy of everything, no storage until either side changes:
 CREATE OR REPLACE DATABASE WHOOP_CI CLONE WHOOP;
@@ -12,3 +13,11 @@ CREATE OR REPLACE DATABASE WHOOP_BEFORE CLONE WHOOP AT (OFFSET => -3600);
 -- INSERT INTO WHOOP.BRONZE.RAW_SLEEP SELECT * FROM WHOOP.BRONZE.RAW_SLEEP AT (OFFSET => -600)
 --   MINUS SELECT * FROM WHOOP.BRONZE.RAW_SLEEP;
 -- UNDROP TABLE WHOOP.BRONZE.RAW_SLEEP;
+
+-- Write-audit-publish (SnowflakeWarehouse.publish, GOLD as WDP_GOLD_PUBLISHER):
+USE ROLE WDP_GOLD_PUBLISHER;
+CREATE SCHEMA IF NOT EXISTS WHOOP.GOLD_PUBLISHED;
+CREATE OR REPLACE SCHEMA WHOOP.GOLD_PUBLISH_NEXT CLONE WHOOP.GOLD_PUBLISHED;
+CREATE OR REPLACE TABLE WHOOP.GOLD_PUBLISH_NEXT.FACT_SLEEP CLONE WHOOP.GOLD.FACT_SLEEP;
+ALTER SCHEMA WHOOP.GOLD_PUBLISHED SWAP WITH WHOOP.GOLD_PUBLISH_NEXT;
+DROP SCHEMA IF EXISTS WHOOP.GOLD_PUBLISH_NEXT;

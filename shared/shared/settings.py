@@ -14,6 +14,9 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.errors import ConfigurationError
+from shared.snowflake_naming import naming
+
+_SNOWFLAKE = naming()
 
 Profile = Literal["local", "azure"]
 WarehouseKind = Literal["duckdb", "snowflake"]
@@ -117,10 +120,12 @@ class PlatformSettings(BaseSettings):
         default=None, description="Virtual warehouse for loads and queries."
     )
     snowflake_database: str = Field(
-        default="WHOOP", description="Database holding bronze, silver and gold schemas."
+        default=_SNOWFLAKE.database,
+        description="Database of every layer (default: shared/snowflake_naming.json).",
     )
     snowflake_schema: str = Field(
-        default="BRONZE", description="Schema of the raw tables and stage."
+        default=_SNOWFLAKE.schemas["bronze"],
+        description="Session schema: the loader's raw tables and stage (the scorer: GOLD).",
     )
     snowflake_host: str | None = Field(
         default=None, description="Host override (fakesnow in tests)."

@@ -1,11 +1,5 @@
-{#- Secure view for Power BI over gold.agg_monthly_user (Snowflake only: the view text and the
-    underlying tables stay hidden from the BI role, which is granted this schema only). -#}
-{{ config(materialized='view', secure=true) }}
+{#- Secure view GOLD_BI.AGG_MONTHLY_USER over the published gold.agg_monthly_user (rows filtered by the MEMBER_ACCESS row access policy on user_key).
+    Snowflake only; built by the BI views step (docs/warehouse.md, "BI views"). -#}
+{{ config(materialized='view', secure=true, alias='agg_monthly_user', post_hook=["{{ wdp_member_access_policy('user_key') }}"]) }}
 
-with
-
-source as (
-    select * from {{ ref('agg_monthly_user') }}
-)
-
-select * from source
+select * from {{ source('gold_published', 'agg_monthly_user') }}

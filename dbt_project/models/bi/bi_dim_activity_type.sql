@@ -1,11 +1,5 @@
-{#- Secure view for Power BI over gold.dim_activity_type (Snowflake only: the view text and the
-    underlying tables stay hidden from the BI role, which is granted this schema only). -#}
-{{ config(materialized='view', secure=true) }}
+{#- Secure view GOLD_BI.DIM_ACTIVITY_TYPE over the published gold.dim_activity_type (no member rows, readable by every BI viewer).
+    Snowflake only; built by the BI views step (docs/warehouse.md, "BI views"). -#}
+{{ config(materialized='view', secure=true, alias='dim_activity_type') }}
 
-with
-
-source as (
-    select * from {{ ref('dim_activity_type') }}
-)
-
-select * from source
+select * from {{ source('gold_published', 'dim_activity_type') }}

@@ -1,11 +1,5 @@
-{#- Secure view for Power BI over gold.fact_daily_recovery (Snowflake only: the view text and the
-    underlying tables stay hidden from the BI role, which is granted this schema only). -#}
-{{ config(materialized='view', secure=true) }}
+{#- Secure view GOLD_BI.FACT_DAILY_RECOVERY over the published gold.fact_daily_recovery (rows filtered by the MEMBER_ACCESS row access policy on user_key).
+    Snowflake only; built by the BI views step (docs/warehouse.md, "BI views"). -#}
+{{ config(materialized='view', secure=true, alias='fact_daily_recovery', post_hook=["{{ wdp_member_access_policy('user_key') }}"]) }}
 
-with
-
-source as (
-    select * from {{ ref('fact_daily_recovery') }}
-)
-
-select * from source
+select * from {{ source('gold_published', 'fact_daily_recovery') }}

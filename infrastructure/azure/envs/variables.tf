@@ -58,16 +58,9 @@ variable "servicebus_sku" {
 
 variable "snowflake" {
   type = object({
-    account   = string
-    database  = optional(string, "WHOOP")
-    schema    = optional(string, "BRONZE")
-    warehouse = string
-    users = map(object({
-      role = string
-      user = string
-    }))
+    account = string
   })
-  description = "Snowflake account, warehouse and the key-pair user and role of each Snowflake service (loader, transformer, scorer)."
+  description = "Snowflake account identifier. Users, roles, warehouses and schemas per service come from shared/shared/snowflake_naming.json (infrastructure/snowflake/terraform creates them)."
   nullable    = false
 }
 

@@ -67,11 +67,13 @@ locals {
     WDP_TOKEN_ENCRYPTION_KEY_NAME = "token-encryption-key"
   }
 
+  # Snowflake names come from the one naming source the services, dbt, Power BI and
+  # infrastructure/snowflake/terraform use (checked by tests/unit/infra/test_snowflake_naming.py):
+  # each service its own user, role, warehouse and session schema.
+  snowflake_naming = jsondecode(file("${path.module}/../../../../shared/shared/snowflake_naming.json"))
   snowflake_env = {
     WDP_SNOWFLAKE_ACCOUNT          = var.snowflake.account
-    WDP_SNOWFLAKE_WAREHOUSE        = var.snowflake.warehouse
-    WDP_SNOWFLAKE_DATABASE         = var.snowflake.database
-    WDP_SNOWFLAKE_SCHEMA           = var.snowflake.schema
+    WDP_SNOWFLAKE_DATABASE         = local.snowflake_naming.database
     WDP_SNOWFLAKE_PRIVATE_KEY_PATH = "${local.secrets_mount_path}/snowflake-private-key"
   }
 
@@ -98,8 +100,10 @@ locals {
       { AZURE_CLIENT_ID = var.identities[name].client_id },
       svc.key_vault ? local.whoop_env : {},
       svc.snowflake ? merge(local.snowflake_env, {
-        WDP_SNOWFLAKE_USER = var.snowflake.users[name].user
-        WDP_SNOWFLAKE_ROLE = var.snowflake.users[name].role
+        WDP_SNOWFLAKE_USER      = local.snowflake_naming.services[name].user
+        WDP_SNOWFLAKE_ROLE      = local.snowflake_naming.roles[local.snowflake_naming.services[name].role]
+        WDP_SNOWFLAKE_WAREHOUSE = local.snowflake_naming.warehouses[local.snowflake_naming.services[name].warehouse]
+        WDP_SNOWFLAKE_SCHEMA    = local.snowflake_naming.schemas[local.snowflake_naming.services[name].schema]
       }) : {},
       try(local.service_env[name], {}),
       lookup(var.extra_env, name, {}),

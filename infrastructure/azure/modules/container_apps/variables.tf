@@ -145,22 +145,10 @@ variable "services" {
 
 variable "snowflake" {
   type = object({
-    account   = string
-    database  = optional(string, "WHOOP")
-    schema    = optional(string, "BRONZE")
-    warehouse = string
-    users = map(object({
-      role = string
-      user = string
-    }))
+    account = string
   })
-  description = "Snowflake connection settings; `users` maps each Snowflake service to its key-pair user and role (see infrastructure/snowflake)."
+  description = "Snowflake account identifier. Users, roles, warehouses and schemas per service come from shared/shared/snowflake_naming.json (infrastructure/snowflake/terraform creates them)."
   nullable    = false
-
-  validation {
-    condition     = alltrue([for name, svc in var.services : contains(keys(var.snowflake.users), name) if svc.snowflake])
-    error_message = "snowflake.users needs an entry for every service that connects to Snowflake."
-  }
 }
 
 variable "whoop" {

@@ -61,6 +61,7 @@ from shared.adapters.warehouse.bronze import (
 from shared.errors import ConfigurationError
 from shared.ports.warehouse import BronzeFile, InputLimits, LoadResult, Warehouse
 from shared.settings import PlatformSettings
+from shared.snowflake_naming import naming
 
 log = logging.getLogger(__name__)
 
@@ -88,9 +89,13 @@ RAW_COLUMNS_DDL = """
 """
 
 
-def schema_ddl(fq: str, *, internal_stage: bool = True) -> list[str]:
-    """Every CREATE statement ``ensure_schema`` runs, for schema ``fq`` (``DB.SCHEMA``)."""
-    stmts = [f"CREATE SCHEMA IF NOT EXISTS {fq}"]
+def schema_ddl(fq: str, *, internal_stage: bool = True, create_schema: bool = True) -> list[str]:
+    """Every CREATE statement ``ensure_schema`` runs, for schema ``fq`` (``DB.SCHEMA``).
+
+    ``create_schema=False`` leaves the schema out: in production Terraform creates it and the
+    loader's role holds no ``CREATE SCHEMA`` (infrastructure/snowflake/terraform).
+    """
+    stmts = [f"CREATE SCHEMA IF NOT EXISTS {fq}"] if create_schema else []
     stmts += [
         f"CREATE TABLE IF NOT EXISTS {fq}.{table_name(r).upper()} ({RAW_COLUMNS_DDL})"
         for r in RESOURCES
@@ -207,6 +212,10 @@ class SnowflakeWarehouse(Warehouse):
             infrastructure/snowflake creates it and the loader role may not).
         external_stage: fully qualified external stage on the ADLS container; when set, COPY
             reads blobs in place instead of PUTting local files.
+        publish_roles: schema → role that owns its published copy (``GOLD`` →
+            ``WDP_GOLD_PUBLISHER``: the transformer and the scorer both publish into
+            ``GOLD_PUBLISHED`` and ``SWAP`` needs ownership of both schemas, so both switch to
+            the one role that owns them). Used only when the session's role is known.
     """
 
     publishes = True
@@ -219,8 +228,10 @@ class SnowflakeWarehouse(Warehouse):
         schema: str = "BRONZE",
         create_database: bool = False,
         external_stage: str | None = None,
+        publish_roles: Mapping[str, str] | None = None,
     ) -> None:
         self._connect_kwargs = dict(connect_kwargs)
+        self.publish_roles = dict(publish_roles or {})
         self.database = database.upper()
         self.schema = schema.upper()
         self.fq = f"{self.database}.{self.schema}"
@@ -275,6 +286,7 @@ class SnowflakeWarehouse(Warehouse):
             schema=settings.snowflake_schema,
             create_database=emulator,
             external_stage=settings.snowflake_external_stage,
+            publish_roles={} if emulator else naming().publish_roles,
         )
 
     # --- connection ----------------------------------------------------------------------
@@ -339,7 +351,13 @@ class SnowflakeWarehouse(Warehouse):
         Readers (secure BI views, the dashboard) read ``<SCHEMA>_PUBLISHED``. See
         :func:`publish_statements`; row counts come from the published tables.
         """
-        for stmt in publish_statements(self.database, tables):
+        role = self._connect_kwargs.get("role")
+        for stmt in publish_statements(
+            self.database,
+            tables,
+            publish_roles=self.publish_roles,
+            session_role=str(role) if role else None,
+        ):
             self.execute(stmt)
         counts: dict[str, int] = {}
         for name in tables:
@@ -356,7 +374,11 @@ class SnowflakeWarehouse(Warehouse):
     def ensure_schema(self) -> None:
         """Create schema, raw/history/quarantine/staging tables and the stage if absent."""
         with self._cursor() as cur:
-            for stmt in schema_ddl(self.fq, internal_stage=self.external_stage is None):
+            for stmt in schema_ddl(
+                self.fq,
+                internal_stage=self.external_stage is None,
+                create_schema=self.create_database,
+            ):
                 cur.execute(stmt)
         self._schema_ready = True
 
@@ -666,7 +688,13 @@ def _private_key_der(path: Path, passphrase: Any) -> bytes:
     )
 
 
-def publish_statements(database: str, tables: Sequence[str]) -> list[str]:
+def publish_statements(
+    database: str,
+    tables: Sequence[str],
+    *,
+    publish_roles: Mapping[str, str] | None = None,
+    session_role: str | None = None,
+) -> list[str]:
     """The SQL that publishes ``tables`` (``schema.table``) on Snowflake, schema by schema.
 
     Start from the *published* version (so tables another publisher owns keep their last
@@ -675,6 +703,10 @@ def publish_statements(database: str, tables: Sequence[str]) -> list[str]:
     version or the new one, never a mix. Clones are metadata-only, so this costs seconds and
     no storage until either side changes. The emulator cannot run CLONE or SWAP; the
     statements are checked by parsing them in the Snowflake dialect.
+
+    A schema listed in ``publish_roles`` is published under that role (``USE ROLE`` before,
+    back to ``session_role`` after), so its published copy has one owner whichever service
+    publishes; without a ``session_role`` (the emulator) no role is switched.
 
     Raises:
         ValueError: a name that is not ``schema.table`` of plain identifiers.
@@ -689,9 +721,15 @@ def publish_statements(database: str, tables: Sequence[str]) -> list[str]:
     stmts: list[str] = []
     for schema, names in sorted(by_schema.items()):
         published, following = f"{db}.{schema}_PUBLISHED", f"{db}.{schema}_PUBLISH_NEXT"
+        role = (publish_roles or {}).get(schema) if session_role else None
+        switch = role is not None and role.upper() != (session_role or "").upper()
+        if switch:
+            stmts.append(f"USE ROLE {role}")
         stmts.append(f"CREATE SCHEMA IF NOT EXISTS {published}")
         stmts.append(f"CREATE OR REPLACE SCHEMA {following} CLONE {published}")
         stmts += [f"CREATE OR REPLACE TABLE {following}.{t} CLONE {db}.{schema}.{t}" for t in names]
         stmts.append(f"ALTER SCHEMA {published} SWAP WITH {following}")
         stmts.append(f"DROP SCHEMA IF EXISTS {following}")
+        if switch:
+            stmts.append(f"USE ROLE {session_role}")
     return stmts

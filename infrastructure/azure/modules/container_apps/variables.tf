@@ -224,6 +224,12 @@ variable "health_path" {
   }
 }
 
+variable "infrastructure_subnet_id" {
+  type        = string
+  description = "Subnet (an undelegated /23) of a VNet-integrated environment for network isolation; null for the default Consumption environment without a VNet."
+  default     = null
+}
+
 variable "ingress_target_port" {
   type        = number
   description = "Port the receiver listens on inside its container (WDP_RECEIVER_PORT)."

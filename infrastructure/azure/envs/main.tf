@@ -37,7 +37,7 @@ module "service_bus" {
   lock_duration       = "PT1M"
   max_delivery_count  = 10
 
-  public_network_access_enabled = !var.network_isolation
+  public_network_access_enabled = var.network_isolation ? false : true
   tags                          = local.tags
 }
 
@@ -52,7 +52,7 @@ module "storage" {
   event_session_id           = var.sessions_enabled ? "_shared" : null
   replication_type           = var.storage_replication_type
 
-  public_network_access_enabled = !var.network_isolation
+  public_network_access_enabled = var.network_isolation ? false : true
   tags                          = local.tags
 }
 
@@ -71,7 +71,7 @@ module "key_vault" {
     "appinsights-connection-string" = module.observability.app_insights_connection_string
   }
   secrets_officer_principal_ids = var.secrets_officer_principal_ids
-  public_network_access_enabled = !var.network_isolation
+  public_network_access_enabled = var.network_isolation ? false : true
   tags                          = local.tags
 }
 
@@ -108,6 +108,7 @@ module "container_apps" {
   container_registry_server  = var.container_registry_server
   image_repository_prefix    = var.image_repository_prefix
   image_tag                  = var.image_tag
+  image_digests              = var.image_digests
   whoop                      = var.whoop
   snowflake                  = var.snowflake
   extra_env                  = var.extra_env

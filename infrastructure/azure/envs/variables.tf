@@ -149,6 +149,13 @@ variable "extra_secret_env" {
   nullable    = false
 }
 
+variable "image_digests" {
+  type        = map(string)
+  description = "Map of service name to the image digest CI pushed (deploy.yml); those services deploy by digest. Validated by modules/container_apps."
+  default     = {}
+  nullable    = false
+}
+
 variable "location" {
   type        = string
   description = "Azure region of every resource."

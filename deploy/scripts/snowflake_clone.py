@@ -49,7 +49,7 @@ def main(argv: list[str]) -> int:
     ) as conn:
         for statement in sql:
             conn.cursor().execute(statement)
-            print(statement)
+            sys.stdout.write(statement + "\n")
     return 0
 
 

@@ -100,9 +100,10 @@ def test_monitoring_has_every_required_alert_wired_to_the_action_group() -> None
         assert alert["description"], key
         assert alert["severity"] in {0, 1, 2, 3, 4}, key
         measure = alert["measure"]
-        assert re.search(rf"\b{measure}\b", alert["query"]) or measure in kql_queries()[
-            alert["query"].strip("${}").removeprefix("local.")
-        ], f"{key}: the query never produces {measure}"
+        assert (
+            re.search(rf"\b{measure}\b", alert["query"])
+            or measure in kql_queries()[alert["query"].strip("${}").removeprefix("local.")]
+        ), f"{key}: the query never produces {measure}"
 
 
 def test_monitoring_alerts_use_only_messages_and_metrics_the_code_emits() -> None:

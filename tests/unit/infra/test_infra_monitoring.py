@@ -288,7 +288,8 @@ def test_small_profile_only_resizes_and_fits_the_budget() -> None:
     assert small["servicebus_sku"] == "Standard"
     assert small["network_isolation"] is False  # private endpoints need Premium
     assert set(small["scaling"]) == set(contract_services())
-    assert all(s["min_replicas"] == 0 for s in small["scaling"].values())
+    warm = {name for name, s in small["scaling"].items() if s["min_replicas"] >= 1}
+    assert warm == {"extractor"}, "only the extractor (hourly reconciliation) stays warm"
     assert 50 <= small["budget_amount"] <= 120
     # The larger profile (prod as committed) keeps every service warm on Premium.
     prod = env_calls("prod")

@@ -296,3 +296,20 @@ def test_small_profile_only_resizes_and_fits_the_budget() -> None:
     assert prod["service_bus"]["sku"] == "Premium"
     costs = (ROOT / "docs" / "costs.md").read_text()
     assert "small.tfvars" in costs and "| 1,000 members" in costs
+
+
+def test_operations_doc_has_a_runbook_section_per_alert_and_dr_targets() -> None:
+    ops = (ROOT / "docs" / "operations.md").read_text()
+    for key in REQUIRED_LOG_ALERTS:
+        section = f"### alert-{key.replace('_', '-')}"
+        assert section in ops, f"docs/operations.md lacks the runbook {section}"
+        body = ops.split(section, 1)[1].split("\n### ", 1)[0]
+        assert "Confirm" in body and ("replay" in body.lower()), section
+    assert "## Disaster recovery" in ops and "RPO" in ops and "RTO" in ops
+    # The alert's runbook link points at those sections.
+    (rule,) = [
+        b
+        for _, b in module("monitoring").resources("azurerm_monitor_scheduled_query_rules_alert_v2")
+    ]
+    link = first_block(rule, "action")["custom_properties"]["runbook"]
+    assert link.startswith("docs/operations.md#alert-")

@@ -200,3 +200,20 @@ def test_shellcheck_reports_no_problem_in_scripts_or_workflow_run_blocks(tmp_pat
     for i, (where, _) in enumerate(blocks):
         named = named.replace(f"step{i}.sh", where)
     assert result.returncode == 0, named + result.stderr
+
+
+def test_deploy_doc_covers_every_step_and_the_variables_the_workflow_reads() -> None:
+    doc = (ROOT / "docs" / "deploy.md").read_text()
+    for step in (
+        "resource group",
+        "WHOOP app registration",
+        "webhook URL",
+        "Key Vault",
+        "First user",
+        "Teardown",
+        "OIDC",
+    ):
+        assert step.lower() in doc.lower(), step
+    used = set(re.findall(r"vars\.([A-Z_]+)", DEPLOY.read_text()))
+    missing = {v for v in used if f"`{v}`" not in doc}
+    assert not missing, f"docs/deploy.md does not tell how to set {sorted(missing)}"

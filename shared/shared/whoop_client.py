@@ -20,12 +20,22 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+from opentelemetry import metrics
 
 from shared.errors import TerminalError, TransientError
 from shared.whoop_auth import TokenProvider
 from shared.whoop_ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
+
+WHOOP_REQUESTS_METRIC = "wdp.whoop.requests"
+# Every request sent to WHOOP spends the app-wide quota (10,000/day): Azure alerts on the
+# 24-hour sum of this counter (AppMetrics) before the quota runs out.
+_whoop_requests = metrics.get_meter("wdp.whoop").create_counter(
+    WHOOP_REQUESTS_METRIC,
+    unit="{request}",
+    description="Requests sent to the WHOOP API (each spends the app-wide quota), by status",
+)
 
 PAGE_LIMIT = 25
 
@@ -212,12 +222,14 @@ class WhoopClient:
                 body_ok = resp.status_code != 200 or _parses(resp)
             except httpx.TransportError as exc:  # timeouts, resets, short reads
                 failure = f"{type(exc).__name__}"
+                _whoop_requests.add(1, {"status": "transport_error"})
                 resp = None
                 body_ok = False
             if resp is not None:
                 self.stats.by_status[resp.status_code] = (
                     self.stats.by_status.get(resp.status_code, 0) + 1
                 )
+                _whoop_requests.add(1, {"status": str(resp.status_code)})
                 await self.limiter.observe(resp.status_code, resp.headers)
                 if resp.status_code == 429:
                     self.stats.throttled += 1

@@ -36,7 +36,9 @@ module "service_bus" {
   premium_capacity    = var.servicebus_premium_capacity
   lock_duration       = "PT1M"
   max_delivery_count  = 10
-  tags                = local.tags
+
+  public_network_access_enabled = var.network_isolation ? false : true
+  tags                          = local.tags
 }
 
 module "storage" {
@@ -49,7 +51,9 @@ module "storage" {
   log_analytics_workspace_id = module.observability.resource_id
   event_session_id           = var.sessions_enabled ? "_shared" : null
   replication_type           = var.storage_replication_type
-  tags                       = local.tags
+
+  public_network_access_enabled = var.network_isolation ? false : true
+  tags                          = local.tags
 }
 
 module "key_vault" {
@@ -67,6 +71,7 @@ module "key_vault" {
     "appinsights-connection-string" = module.observability.app_insights_connection_string
   }
   secrets_officer_principal_ids = var.secrets_officer_principal_ids
+  public_network_access_enabled = var.network_isolation ? false : true
   tags                          = local.tags
 }
 
@@ -94,6 +99,7 @@ module "container_apps" {
   location                   = var.location
   resource_group_name        = var.resource_group_name
   log_analytics_workspace_id = module.observability.resource_id
+  infrastructure_subnet_id   = module.network.container_apps_subnet_id
   services                   = module.contract.services
   identities                 = module.rbac.identities
   scaler_identities          = module.rbac.scaler_identities
@@ -102,6 +108,7 @@ module "container_apps" {
   container_registry_server  = var.container_registry_server
   image_repository_prefix    = var.image_repository_prefix
   image_tag                  = var.image_tag
+  image_digests              = var.image_digests
   whoop                      = var.whoop
   snowflake                  = var.snowflake
   extra_env                  = var.extra_env
@@ -121,6 +128,41 @@ module "container_apps" {
   tags    = local.tags
 
   # Key Vault references and scale rules are resolved when the app is created, so every role
-  # assignment must exist first.
-  depends_on = [module.rbac, module.key_vault]
+  # assignment (and, with network isolation, every private endpoint) must exist first.
+  depends_on = [module.rbac, module.key_vault, module.network]
+}
+
+module "network" {
+  source = "../modules/network"
+
+  enabled                 = var.network_isolation
+  name                    = local.name
+  location                = var.location
+  resource_group_name     = var.resource_group_name
+  address_space           = var.network_address_space
+  servicebus_namespace_id = module.service_bus.resource_id
+  storage_account_id      = module.storage.resource_id
+  key_vault_id            = module.key_vault.resource_id
+  tags                    = local.tags
+}
+
+module "monitoring" {
+  source = "../modules/monitoring"
+
+  name                       = local.name
+  location                   = var.location
+  resource_group_name        = var.resource_group_name
+  log_analytics_workspace_id = module.observability.resource_id
+  app_insights_id            = module.observability.app_insights_id
+  servicebus_namespace_id    = module.service_bus.resource_id
+  topics                     = module.contract.topics
+  alert_emails               = var.alert_emails
+  budget_amount              = var.budget_amount
+  # The heartbeat alert watches the bus consumers (ServiceRunner emits wdp.service.heartbeat)
+  # that never scale to zero in this environment; the receiver has HTTP probes instead.
+  warm_services = sort([
+    for name, s in module.container_apps.scaling : name
+    if s.min_replicas >= 1 && length(module.contract.services[name].consumes) > 0
+  ])
+  tags = local.tags
 }

@@ -102,6 +102,20 @@ variable "whoop" {
   nullable    = false
 }
 
+variable "alert_emails" {
+  type        = list(string)
+  description = "E-mail addresses of the on-call action group: every alert and the budget notify it."
+  default     = []
+  nullable    = false
+}
+
+variable "budget_amount" {
+  type        = number
+  description = "Monthly Azure budget of the resource group (USD); alerts at 50/80/100 % actual and 100 % forecast. Validated by modules/monitoring."
+  default     = 120
+  nullable    = false
+}
+
 variable "container_registry_id" {
   type        = string
   description = "ID of the Azure Container Registry holding the images (AcrPull for each service identity); null for public images."
@@ -128,6 +142,13 @@ variable "extra_secret_env" {
   nullable    = false
 }
 
+variable "image_digests" {
+  type        = map(string)
+  description = "Map of service name to the image digest CI pushed (deploy.yml); those services deploy by digest. Validated by modules/container_apps."
+  default     = {}
+  nullable    = false
+}
+
 variable "location" {
   type        = string
   description = "Azure region of every resource."
@@ -144,6 +165,25 @@ variable "name_prefix" {
   validation {
     condition     = can(regex("^[a-z][a-z0-9]{1,5}$", var.name_prefix))
     error_message = "name_prefix must be 2-6 lower-case letters and digits, starting with a letter."
+  }
+}
+
+variable "network_address_space" {
+  type        = string
+  description = "Address space of the virtual network when network_isolation is on; validated by modules/network."
+  default     = "10.60.0.0/16"
+  nullable    = false
+}
+
+variable "network_isolation" {
+  type        = bool
+  description = "Private endpoints for Service Bus, the lake and Key Vault, a VNet-integrated Container Apps environment, and public network access off on all three. Needs servicebus_sku = Premium."
+  default     = false
+  nullable    = false
+
+  validation {
+    condition     = !var.network_isolation || var.servicebus_sku == "Premium"
+    error_message = "network_isolation needs servicebus_sku = \"Premium\" (Service Bus private endpoints are Premium only)."
   }
 }
 

@@ -16,9 +16,38 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
+from opentelemetry import metrics
+from opentelemetry.metrics import CallbackOptions, Observation
+
 from shared.runtime.consumer import Consumer
 
 log = logging.getLogger(__name__)
+
+HEARTBEAT_METRIC = "wdp.service.heartbeat"
+# service name -> wall time of its last heartbeat, for every runner alive in this process.
+_live_heartbeats: dict[str, float] = {}
+
+
+def heartbeat_observations(
+    options: CallbackOptions | None = None, *, max_age_s: float = 15.0
+) -> list[Observation]:
+    """One observation (value 1) per service whose heartbeat is fresh: the metric export of the
+    heartbeat file, so Azure alerts on ``wdp.service.heartbeat`` going silent (AppMetrics)."""
+    del options
+    now = time.time()
+    return [
+        Observation(1, {"service": name})
+        for name, ts in sorted(_live_heartbeats.items())
+        if now - ts <= max_age_s
+    ]
+
+
+metrics.get_meter("wdp.service").create_observable_gauge(
+    HEARTBEAT_METRIC,
+    callbacks=[heartbeat_observations],
+    unit="{heartbeat}",
+    description="1 per live service process at each metric export (absent = no heartbeat)",
+)
 
 PeriodicJob = tuple[float, Callable[[], Awaitable[object]]]
 
@@ -78,6 +107,7 @@ class ServiceRunner:
             if warm_up is not None and not warm_up.done():
                 warm_up.cancel()
             self.health_file.unlink(missing_ok=True)
+            _live_heartbeats.pop(self.name, None)
             log.info("service stopped", extra={"service": self.name})
         if warm_up is not None and warm_up.done() and not warm_up.cancelled():
             failure = warm_up.exception()
@@ -110,10 +140,11 @@ class ServiceRunner:
 
     async def _heartbeat(self) -> None:
         while not self.stop.is_set():
+            now = time.time()
             state = {
                 "service": self.name,
                 "pid": os.getpid(),
-                "ts": time.time(),
+                "ts": now,
                 "consumers": {
                     c.topic.value: {
                         "processed": c.processed,
@@ -126,6 +157,7 @@ class ServiceRunner:
             tmp = self.health_file.with_suffix(".tmp")
             tmp.write_text(json.dumps(state))
             tmp.replace(self.health_file)
+            _live_heartbeats[self.name] = now
             try:
                 await asyncio.wait_for(self.stop.wait(), timeout=self.heartbeat_s)
             except TimeoutError:

@@ -66,6 +66,8 @@ EXPECTED_MODULES = {
     "observability",
     "container_apps",
     "rbac",
+    "network",
+    "monitoring",
 }
 
 # Roles any identity in this project may hold; anything broader (Owner, Contributor, ...) fails.

@@ -79,8 +79,11 @@ resource "azurerm_container_app" "this" {
     }
 
     container {
-      name   = each.key
-      image  = "${var.image_repository_prefix}${each.key}:${var.image_tag}"
+      name = each.key
+      # By digest when CI gives one (immutable: what was tested is what runs), else by tag.
+      image = (contains(keys(var.image_digests), each.key)
+        ? "${var.image_repository_prefix}${each.key}@${var.image_digests[each.key]}"
+      : "${var.image_repository_prefix}${each.key}:${var.image_tag}")
       cpu    = local.resources[each.key].cpu
       memory = local.resources[each.key].memory
 

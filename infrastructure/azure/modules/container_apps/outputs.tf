@@ -27,3 +27,8 @@ output "resource_id" {
   description = "ID of the Container Apps environment."
   value       = azurerm_container_app_environment.this.id
 }
+
+output "scaling" {
+  description = "Map of service name to its effective scaling (defaults merged with var.scaling): min/max replicas, messages per replica, concurrent requests."
+  value       = local.scaling
+}

@@ -212,6 +212,24 @@ variable "health_path" {
   }
 }
 
+variable "image_digests" {
+  type        = map(string)
+  description = "Map of service name to the image digest (sha256:...) CI pushed; a listed service runs <prefix><service>@<digest> instead of the tag."
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for d in values(var.image_digests) : can(regex("^sha256:[0-9a-f]{64}$", d))])
+    error_message = "image_digests values must be sha256:<64 hex digits>."
+  }
+}
+
+variable "infrastructure_subnet_id" {
+  type        = string
+  description = "Subnet (an undelegated /23) of a VNet-integrated environment for network isolation; null for the default Consumption environment without a VNet."
+  default     = null
+}
+
 variable "ingress_target_port" {
   type        = number
   description = "Port the receiver listens on inside its container (WDP_RECEIVER_PORT)."

@@ -13,6 +13,17 @@ resource "azurerm_servicebus_namespace" "this" {
   public_network_access_enabled = var.public_network_access_enabled
   tags                          = var.tags
 
+  # Network isolation (Premium only): deny public traffic; trusted Azure services (the Event
+  # Grid system topic delivering BlobCreated with its managed identity) still get through.
+  dynamic "network_rule_set" {
+    for_each = var.public_network_access_enabled ? [] : [1]
+    content {
+      default_action                = "Deny"
+      public_network_access_enabled = false
+      trusted_services_allowed      = true
+    }
+  }
+
   # Needed for customer-managed keys on Premium; harmless on Standard.
   identity {
     type = "SystemAssigned"

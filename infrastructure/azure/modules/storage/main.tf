@@ -19,6 +19,16 @@ resource "azurerm_storage_account" "this" {
   public_network_access_enabled     = var.public_network_access_enabled
   tags                              = var.tags
 
+  # Network isolation: deny everything but the private endpoints and trusted Azure services
+  # (Event Grid writing dead letters with its managed identity).
+  dynamic "network_rules" {
+    for_each = var.public_network_access_enabled ? [] : [1]
+    content {
+      default_action = "Deny"
+      bypass         = ["AzureServices"]
+    }
+  }
+
   blob_properties {
     delete_retention_policy {
       days = var.soft_delete_retention_days

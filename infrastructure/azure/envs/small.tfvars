@@ -9,7 +9,7 @@ servicebus_sku = "Standard"
 # Every app but the extractor scales to zero between bursts: KEDA wakes the consumers on queued
 # messages; the receiver cold-starts on the first HTTP request (WHOOP retries webhooks; OAuth
 # callbacks are interactive and wait a few seconds). The extractor stays warm (~$12/month idle)
-# because its hourly reconciliation is a periodic job that only runs while a replica is up:
+# because its daily reconciliation is a periodic job that only runs while a replica is up:
 # without it, missed webhooks would never be repaired and freshness would depend on webhooks.
 scaling = {
   receiver    = { min_replicas = 0, max_replicas = 1 }

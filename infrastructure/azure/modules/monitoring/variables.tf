@@ -90,8 +90,8 @@ variable "dead_letter_threshold" {
 
 variable "freshness_sla_hours" {
   type        = number
-  description = "A member whose last successful sync (sync finished / reconciled user) is older than this breaches the freshness SLA. Reconciliation runs hourly."
-  default     = 3
+  description = "A member whose last successful sync (sync finished / reconciled user) is older than this breaches the freshness SLA. Reconciliation runs daily (WHOOP quota), so 26 h is one missed pass plus margin."
+  default     = 26
   nullable    = false
 
   validation {

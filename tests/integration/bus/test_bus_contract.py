@@ -405,33 +405,42 @@ async def test_replay_resends_dead_letters_with_same_id_body_and_trace(
 
 
 async def test_receive_wakes_promptly_when_a_message_arrives(harness: BusHarness) -> None:
+    """An in-process publish wakes a waiting receive without waiting for the next poll.
+
+    No stopwatch (the suite must pass on a busy machine): the receiving bus polls only every
+    60 s and waits at most 10 s, so only the wake-up can deliver the message in time.
+    """
     if harness.kind != "local":
-        pytest.skip("latency bound is a LocalBus promise (the hot path of the local pipeline)")
-    waiter = asyncio.create_task(harness.receive_one(wait_s=5))
-    await asyncio.sleep(0.2)
-    sent = time.monotonic()
-    await harness.bus.publish(harness.topic, [_msg(harness)])
-    got = await waiter
-    assert got is not None
-    assert time.monotonic() - sent < 0.15
-    await harness.bus.complete(got)
+        pytest.skip("wake-up on publish is a LocalBus promise (the hot path of the local pipeline)")
+    assert harness.bus_path is not None
+    slow = LocalBus(harness.bus_path, lock_duration_s=LOCAL_LOCK_S, poll_interval_s=60.0)
+    try:
+        waiter = asyncio.create_task(
+            slow.receive(harness.topic, harness.subscription, max_wait_s=10)
+        )
+        await asyncio.sleep(0.2)
+        await slow.publish(harness.topic, [_msg(harness)])
+        got = await waiter
+        assert got, "the publish did not wake the waiting receive"
+        await slow.complete(got[0])
+    finally:
+        await slow.close()
 
 
 async def test_receive_sees_other_process_publish_within_poll_interval(
     harness: BusHarness,
 ) -> None:
+    """Another connection's publish is found by polling while the receive still waits."""
     if harness.kind != "local":
         pytest.skip("cross-process polling is LocalBus-specific")
     assert harness.bus_path is not None
     other = LocalBus(harness.bus_path, lock_duration_s=LOCAL_LOCK_S)  # another connection
     try:
-        waiter = asyncio.create_task(harness.receive_one(wait_s=5))
+        waiter = asyncio.create_task(harness.receive_one(wait_s=10))
         await asyncio.sleep(0.2)
-        sent = time.monotonic()
         await other.publish(harness.topic, [_msg(harness)])
         got = await waiter
         assert got is not None
-        assert time.monotonic() - sent < 0.25
         await harness.bus.complete(got)
     finally:
         await other.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Sequence
 
-from shared.jobs import JobStore, build_job_store
+from shared.jobs import JobStore, SqliteJobStore
 from shared.ports import BlobStore, MessageBus, SecretStore, TokenStore, Warehouse
 from shared.settings import PlatformSettings
 
@@ -61,6 +61,15 @@ def build_reader_warehouse(settings: PlatformSettings) -> Warehouse:
     from shared.adapters.warehouse.published import PublishedDuckDB
 
     return PublishedDuckDB(settings.duckdb_published_file)
+
+
+def build_job_store(settings: PlatformSettings) -> JobStore:
+    """SQLite in the local profile; JSON blobs with ETag concurrency in Azure (or Azurite)."""
+    if settings.profile == "azure" or settings.blob_connection_string is not None:
+        from shared.adapters.jobs_azure import BlobJobStore
+
+        return BlobJobStore.from_settings(settings)
+    return SqliteJobStore.from_settings(settings)
 
 
 def build_secret_store(settings: PlatformSettings) -> SecretStore:

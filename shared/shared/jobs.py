@@ -349,22 +349,12 @@ class SqliteJobStore(JobStore):
         return await asyncio.to_thread(_delete)
 
 
-def build_job_store(settings: PlatformSettings) -> JobStore:
-    """SQLite in the local profile; JSON blobs with ETag concurrency in Azure (or Azurite)."""
-    if settings.profile == "azure" or settings.blob_connection_string is not None:
-        from shared.adapters.jobs_azure import BlobJobStore
-
-        return BlobJobStore.from_settings(settings)
-    return SqliteJobStore.from_settings(settings)
-
-
 __all__ = [
     "JobRecord",
     "JobStatus",
     "JobStore",
     "ResourceSync",
     "SqliteJobStore",
-    "build_job_store",
     "job_from_dict",
     "job_to_dict",
 ]

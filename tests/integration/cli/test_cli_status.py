@@ -11,9 +11,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from shared.composition import build_bus, build_secret_store, build_token_store
+from shared.composition import (
+    build_bus,
+    build_job_store,
+    build_secret_store,
+    build_token_store,
+)
 from shared.contracts import SyncRequested, Topic
-from shared.jobs import build_job_store
 from shared.messaging import publish_message
 from shared.settings import PlatformSettings
 from wdp_cli.main import app

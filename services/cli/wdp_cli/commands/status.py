@@ -19,9 +19,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from shared.composition import build_bus, build_secret_store, build_token_store
+from shared.composition import (
+    build_bus,
+    build_job_store,
+    build_secret_store,
+    build_token_store,
+)
 from shared.contracts import SUBSCRIPTIONS
-from shared.jobs import build_job_store
 from shared.runtime.service import is_healthy
 from shared.settings import PlatformSettings
 

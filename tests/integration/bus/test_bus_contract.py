@@ -448,17 +448,19 @@ async def test_receive_sees_other_process_publish_within_poll_interval(
 
 _WORKER = textwrap.dedent(
     """
-    import asyncio, json, sys
+    import asyncio, json, sys, time
     from pathlib import Path
     from shared.adapters.bus.local import LocalBus
 
-    async def main(path, out, topic, sub):
+    async def main(path, out, peer, topic, sub):
         bus = LocalBus(Path(path), lock_duration_s=10, poll_interval_s=0.02)
         await bus.receive(topic, sub, max_wait_s=0)  # connected and polling
         Path(out + ".ready").touch()
         seen = []
         idle = 0
-        while idle < 15:
+        # Stop only once everything is published and the queue stays empty (no wall-clock
+        # race with a slow start of the other worker on a busy machine).
+        while idle < 15 or not Path(path + ".published").exists():
             got = await bus.receive(topic, sub, max_messages=4, max_wait_s=0.1)
             if not got:
                 idle += 1
@@ -467,6 +469,13 @@ _WORKER = textwrap.dedent(
             for m in got:
                 seen.append(m.message_id)
                 await bus.complete(m)
+            if not Path(out + ".took").exists():
+                # Hand-shake: after its first batch each worker waits until the other has
+                # one too, so "both took a share" does not depend on the scheduler.
+                Path(out + ".took").touch()
+                deadline = time.monotonic() + 60
+                while not Path(peer + ".took").exists() and time.monotonic() < deadline:
+                    await asyncio.sleep(0.02)
         await bus.close()
         Path(out).write_text(json.dumps(seen))
 
@@ -488,10 +497,10 @@ async def test_two_processes_process_every_message_exactly_once(
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", _WORKER, str(harness.bus_path), str(out)]
-            + [harness.topic, harness.subscription],
+            + [str(outs[1 - i]), harness.topic, harness.subscription],
             env=env,
         )
-        for out in outs
+        for i, out in enumerate(outs)
     ]
     deadline = time.monotonic() + 30  # both must be polling before we publish, so they compete
     while not all(Path(f"{out}.ready").exists() for out in outs):
@@ -500,6 +509,7 @@ async def test_two_processes_process_every_message_exactly_once(
         await asyncio.sleep(0.05)
     for i in range(0, total, 50):
         await harness.bus.publish(harness.topic, sent[i : i + 50])
+    Path(f"{harness.bus_path}.published").touch()
     for proc in procs:
         assert await asyncio.to_thread(proc.wait, 60) == 0
     seen = [json.loads(out.read_text()) for out in outs]

@@ -54,7 +54,11 @@ from shared.adapters.warehouse.bronze import (
 )
 from shared.adapters.warehouse.coalesce import CoalescedFile, Segment, coalesce
 from shared.adapters.warehouse.filelock import InterProcessLock, lock_for
-from shared.adapters.warehouse.published import publish_tables, published_path_for
+from shared.adapters.warehouse.published import (
+    publish_tables,
+    published_path_for,
+    rows_as_dicts,
+)
 from shared.ports.warehouse import BronzeFile, InputLimits, LoadResult, Warehouse
 from shared.settings import PlatformSettings
 
@@ -440,11 +444,7 @@ class DuckDBWarehouse(Warehouse):
     ) -> list[dict[str, Any]]:
         """Run a read query; rows come back as dicts keyed by column name."""
         with self.connection() as con:
-            cur = con.execute(sql, params) if params is not None else con.execute(sql)
-            if cur.description is None:
-                return []
-            names = [d[0] for d in cur.description]
-            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+            return rows_as_dicts(con, sql, params)
 
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> None:
         """Run one write statement in its own transaction."""

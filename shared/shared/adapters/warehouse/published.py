@@ -39,6 +39,20 @@ class ReadOnlyWarehouse(PermissionError):
     """A reader was asked to write; only the writers' adapter may."""
 
 
+def rows_as_dicts(
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    params: Sequence[Any] | Mapping[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """Run ``sql`` on a DuckDB connection; rows as dicts keyed by column name (writers and
+    readers answer queries the same way)."""
+    cur = con.execute(sql, params) if params is not None else con.execute(sql)
+    if cur.description is None:
+        return []
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
 def published_path_for(warehouse_file: Path) -> Path:
     """``warehouse.duckdb`` → ``warehouse.published.duckdb`` (the default location)."""
     return warehouse_file.with_name(f"{warehouse_file.stem}.published{warehouse_file.suffix}")
@@ -145,11 +159,7 @@ class PublishedDuckDB(Warehouse):
     ) -> list[dict[str, Any]]:
         """Run a read query against the published version; rows as dicts."""
         with self.connection() as con:
-            cur = con.execute(sql, params) if params is not None else con.execute(sql)
-            if cur.description is None:
-                return []
-            names = [d[0] for d in cur.description]
-            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+            return rows_as_dicts(con, sql, params)
 
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> None:
         """Refused: readers never write.
@@ -174,4 +184,10 @@ class PublishedDuckDB(Warehouse):
         raise ReadOnlyWarehouse("the published warehouse is read-only; the loader loads bronze")
 
 
-__all__ = ["PublishedDuckDB", "ReadOnlyWarehouse", "publish_tables", "published_path_for"]
+__all__ = [
+    "PublishedDuckDB",
+    "ReadOnlyWarehouse",
+    "publish_tables",
+    "published_path_for",
+    "rows_as_dicts",
+]
